@@ -1,0 +1,131 @@
+//! The service layer: every management use-case, with its validation and its permission check.
+//!
+//! Protocol handlers translate a request into one call here and the result back into a response;
+//! every decision (what is valid, who may do it, what changes) is made in this module.
+
+mod authorizations;
+mod buckets;
+mod dbrps;
+mod orgs;
+mod page;
+mod validate;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use tidemark_catalog::{
+    Authorization, Bootstrap, BootstrapOutcome, Bucket, Catalog, Id, Org, User,
+};
+
+pub use authorizations::{AuthorizationView, CreateAuthorization, ListAuthorizations};
+pub use buckets::{CreateBucket, ListBuckets, RetentionRule, UpdateBucket};
+pub use dbrps::{CreateDbrp, ListDbrps, OrgRef};
+pub use orgs::ListOrgs;
+pub use page::{Page, Paged};
+
+use crate::auth::{token, Authenticator};
+use crate::error::{Error, Result};
+
+/// What the first start did.
+#[derive(Debug)]
+pub enum Started {
+    /// The catalog was new: the org, the user and the operator token now exist.
+    Initialized {
+        org: Org,
+        user: User,
+        authorization: Authorization,
+        /// The operator token, when it was generated here (not given by the operator).
+        generated_token: Option<String>,
+    },
+    /// The catalog had been initialised by an earlier start.
+    Existing,
+}
+
+/// The name of the user that owns the operator token.
+pub const OPERATOR_USER: &str = "admin";
+
+/// The management service. Cheap to share: hold it in an `Arc`.
+#[derive(Debug)]
+pub struct Service {
+    catalog: Arc<dyn Catalog>,
+    auth: Authenticator,
+    /// (org, bucket name) → bucket, for the lookups every write and query makes.
+    buckets_by_name: RwLock<HashMap<(Id, String), Bucket>>,
+}
+
+impl Service {
+    pub fn new(catalog: Arc<dyn Catalog>) -> Self {
+        Self {
+            auth: Authenticator::new(Arc::clone(&catalog)),
+            catalog,
+            buckets_by_name: RwLock::new(HashMap::new()),
+        }
+    }
+
+    pub fn authenticator(&self) -> &Authenticator {
+        &self.auth
+    }
+
+    pub fn catalog(&self) -> &Arc<dyn Catalog> {
+        &self.catalog
+    }
+
+    /// Creates the default org and the operator token on the first start; does nothing later.
+    pub async fn start(&self, org_name: &str, operator_token: Option<&str>) -> Result<Started> {
+        validate::org_name(org_name)?;
+        let (token, generated) = match operator_token {
+            Some(t) if !t.is_empty() => (t.to_owned(), false),
+            _ => (token::generate(), true),
+        };
+        let outcome = self
+            .catalog
+            .bootstrap(Bootstrap {
+                org_name: org_name.to_owned(),
+                user_name: OPERATOR_USER.to_owned(),
+                operator_token_hash: token::hash(&token),
+            })
+            .await?;
+        Ok(match outcome {
+            BootstrapOutcome::Created {
+                org,
+                user,
+                authorization,
+            } => Started::Initialized {
+                org,
+                user,
+                authorization,
+                generated_token: generated.then_some(token),
+            },
+            BootstrapOutcome::AlreadyInitialized => Started::Existing,
+        })
+    }
+
+    async fn org_or_404(&self, id: Id) -> Result<Org> {
+        self.catalog
+            .get_org(id)
+            .await?
+            .ok_or_else(|| Error::not_found("organization not found"))
+    }
+
+    async fn org_by_name_or_404(&self, name: &str) -> Result<Org> {
+        self.catalog
+            .get_org_by_name(name)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("organization name \"{name}\" not found")))
+    }
+
+    /// Resolves the usual `orgID` / `org` pair of filters; `orgID` wins when both are given.
+    async fn resolve_org(&self, org_id: Option<Id>, org: Option<&str>) -> Result<Option<Org>> {
+        match (org_id, org) {
+            (Some(id), _) => self.org_or_404(id).await.map(Some),
+            (None, Some(name)) => self.org_by_name_or_404(name).await.map(Some),
+            (None, None) => Ok(None),
+        }
+    }
+
+    fn forget_bucket_names(&self) {
+        if let Ok(mut cache) = self.buckets_by_name.write() {
+            cache.clear();
+        }
+    }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh machine: formatting and lints, unit and end-to-end
+# tests (the real binary on loopback), the catalog conformance suite on SQLite and PostgreSQL,
+# the compatibility tests with the real InfluxDB client libraries, and a bounded fuzzing run.
+# Installs what it needs (PostgreSQL, a Python venv) through scripts/ beside it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target="${CARGO_TARGET_DIR:-$PWD/target}"
+export CARGO_TARGET_DIR="$target"
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "PostgreSQL for the catalog suite"
+eval "$(scripts/postgres.sh | tail -n 1)"
+export TIDEMARK_TEST_POSTGRES_URL
+
+step "Python venv with the real client libraries"
+venv="$(scripts/python-venv.sh | tail -n 1)"
+
+step "cargo fmt"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+step "cargo test (unit, end-to-end, catalog conformance on SQLite and PostgreSQL)"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --all-features --no-fail-fast
+else
+  cargo test --workspace --all-features --no-fail-fast
+fi
+
+step "compatibility tests with the real client libraries"
+cargo build -p tidemark --bin tidemark
+TIDEMARK_BIN="$target/debug/tidemark" "$venv/bin/python" -m pytest -q tests/compat
+
+if [ -x scripts/fuzz.sh ]; then
+  step "fuzzing (bounded)"
+  scripts/fuzz.sh "${TIDEMARK_FUZZ_SECONDS:-60}"
+fi
+step "all tests passed"
