@@ -113,14 +113,14 @@ def test_dbrp_service_crud(client, org):
     assert first.default is True  # the first mapping of a database becomes its default
     second = svc.post_dbrp(DBRPCreate(org_id=org.id, bucket_id=bucket.id, database="compatdb",
                                       retention_policy="weekly", default=True))
-    listed = {d.retention_policy: d for d in svc.get_dbrps(org_id=org.id, db="compatdb").content}
+    listed = {d.retention_policy: d for d in svc.get_dbr_ps(org_id=org.id, db="compatdb").content}
     assert listed["weekly"].default is True and listed["autogen"].default is False
 
-    got = svc.get_dbrps_id(first.id, org_id=org.id).content
+    got = svc.get_dbr_ps_id(first.id, org_id=org.id).content
     assert got.database == "compatdb"
-    patched = svc.patch_dbrp_id(first.id, DBRPUpdate(default=True), org_id=org.id).content
+    patched = svc.patch_dbrpid(first.id, DBRPUpdate(default=True), org_id=org.id).content
     assert patched.default is True
 
-    svc.delete_dbrp_id(first.id, org_id=org.id)
-    remaining = svc.get_dbrps(org_id=org.id, db="compatdb").content
+    svc.delete_dbrpid(first.id, org_id=org.id)
+    remaining = svc.get_dbr_ps(org_id=org.id, db="compatdb").content
     assert [d.id for d in remaining] == [second.id] and remaining[0].default is True

@@ -8,6 +8,8 @@ pub enum Entity {
     Bucket,
     Authorization,
     Dbrp,
+    Table,
+    ParquetFile,
 }
 
 impl Entity {
@@ -19,6 +21,8 @@ impl Entity {
             Self::Bucket => "bucket",
             Self::Authorization => "authorization",
             Self::Dbrp => "dbrp",
+            Self::Table => "table",
+            Self::ParquetFile => "parquet file",
         }
     }
 }
@@ -31,6 +35,9 @@ pub enum Error {
     /// A uniqueness invariant would be broken; the message says which.
     #[error("{0}")]
     Conflict(String),
+    /// A schema limit (tables per bucket, columns per table) would be exceeded.
+    #[error("{0}")]
+    LimitExceeded(String),
     /// The request names records that do not fit together (e.g. a DBRP mapping to another org's bucket).
     #[error("{0}")]
     Invalid(String),

@@ -7,10 +7,15 @@
 //! - every org has its system buckets `_monitoring` and `_tasks`, created with it;
 //! - names are unique: orgs globally, buckets per org, DBRP mappings per (org, database, rp);
 //! - each (org, database) with mappings has exactly one default mapping;
-//! - deleting an org deletes its buckets, tokens and mappings; deleting a bucket deletes its mappings;
+//! - deleting an org deletes its buckets, tokens and mappings; deleting a bucket deletes its
+//!   mappings, tables (with their columns) and Parquet file records;
 //! - tokens are looked up by hash; the token itself never reaches the catalog.
 //!
 //! This crate never validates names or decides permissions: that is the server's service layer.
+//!
+//! [`open`] connects to the database a [`CatalogConfig`] names and applies the schema
+//! migrations (embedded SQL files under `migrations/`, one set per backend) before returning
+//! the catalog. Both backends share one implementation and the same SQL (`src/sql/`).
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -18,11 +23,13 @@ mod error;
 mod id;
 mod model;
 mod sql;
+mod table;
 
 pub use error::{Entity, Error, Result};
 pub use id::{Id, IdError};
 pub use model::*;
 pub use sql::{open, CatalogConfig};
+pub use table::*;
 
 use async_trait::async_trait;
 
@@ -40,6 +47,8 @@ pub struct Bootstrap {
 }
 
 /// The result of [`Catalog::bootstrap`].
+// Produced once per process start: boxing the big variant would only complicate matching.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BootstrapOutcome {
     /// This was the first start: the org, the user and the operator token were created.
@@ -67,7 +76,7 @@ pub trait Catalog: Send + Sync + std::fmt::Debug + 'static {
     async fn get_org_by_name(&self, name: &str) -> Result<Option<Org>>;
     async fn list_orgs(&self) -> Result<Vec<Org>>;
     async fn update_org(&self, id: Id, patch: OrgPatch) -> Result<Org>;
-    /// Deletes the org with its buckets, authorizations and DBRP mappings.
+    /// Deletes the org with its buckets (and what they hold), authorizations and DBRP mappings.
     async fn delete_org(&self, id: Id) -> Result<()>;
 
     // ---- users ----
@@ -80,7 +89,7 @@ pub trait Catalog: Send + Sync + std::fmt::Debug + 'static {
     async fn get_bucket(&self, id: Id) -> Result<Option<Bucket>>;
     async fn list_buckets(&self, filter: &BucketFilter) -> Result<Vec<Bucket>>;
     async fn update_bucket(&self, id: Id, patch: BucketPatch) -> Result<Bucket>;
-    /// Deletes the bucket and its DBRP mappings.
+    /// Deletes the bucket with its DBRP mappings, tables and Parquet file records.
     async fn delete_bucket(&self, id: Id) -> Result<()>;
 
     // ---- authorizations: listed by (created_at, id) ----
@@ -108,4 +117,37 @@ pub trait Catalog: Send + Sync + std::fmt::Debug + 'static {
     async fn update_dbrp(&self, id: Id, patch: DbrpPatch) -> Result<Dbrp>;
     /// Deleting the default promotes the remaining mapping with the smallest id.
     async fn delete_dbrp(&self, id: Id) -> Result<()>;
+
+    // ---- tables: one per measurement of a bucket ----
+    /// The bucket's tables by name, each with its columns in the order they were added.
+    async fn list_tables(&self, bucket_id: Id) -> Result<Vec<Table>>;
+    /// Creates the table if it is missing and adds the columns it lacks, in one transaction,
+    /// and returns the table as stored (columns in the order added; a column already present
+    /// with the same kind is no change). A column present with another kind is
+    /// `Error::Conflict` naming the column, the table and both kinds; going past `limits` is
+    /// `Error::LimitExceeded` naming the table (or bucket) and the limit. `explicit` is only
+    /// used when the table is created. `NotFound(Bucket)` if the bucket does not exist.
+    async fn upsert_table(
+        &self,
+        bucket_id: Id,
+        name: &str,
+        columns: &[Column],
+        explicit: bool,
+        limits: SchemaLimits,
+    ) -> Result<Table>;
+
+    // ---- Parquet files: listed by (table_id, partition_day, min_time, id) ----
+    /// Registers files in one transaction. `NotFound(Bucket)` if the bucket is gone (then
+    /// nothing is registered).
+    async fn add_parquet_files(&self, files: &[NewParquetFile]) -> Result<Vec<ParquetFile>>;
+    async fn list_parquet_files(&self, bucket_id: Id) -> Result<Vec<ParquetFile>>;
+    /// Compaction: in one transaction, removes `remove` and registers `add`.
+    /// `NotFound(ParquetFile)` (and no change) if any of `remove` is no longer registered.
+    async fn replace_parquet_files(
+        &self,
+        remove: &[Id],
+        add: &[NewParquetFile],
+    ) -> Result<Vec<ParquetFile>>;
+    /// Retention: forgets the files (ids not registered are ignored).
+    async fn delete_parquet_files(&self, ids: &[Id]) -> Result<()>;
 }

@@ -32,12 +32,24 @@ pub struct LineError {
 }
 
 impl LineError {
+    #[cold]
+    #[inline(never)]
     pub(crate) fn parse(line: usize, message: String) -> Self {
-        Self { line, kind: LineErrorKind::Parse, message }
+        Self {
+            line,
+            kind: LineErrorKind::Parse,
+            message,
+        }
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn write(line: usize, message: String) -> Self {
-        Self { line, kind: LineErrorKind::Write, message }
+        Self {
+            line,
+            kind: LineErrorKind::Write,
+            message,
+        }
     }
 
     /// The error for a timestamp that overflows i64 once scaled by the write's precision.
@@ -69,7 +81,9 @@ impl fmt::Display for LineError {
 
 impl std::error::Error for LineError {}
 
-/// Message texts. Functions rather than constants where InfluxDB quotes part of the line.
+/// Message texts. Functions rather than constants where InfluxDB quotes part of the line. All
+/// cold and out of line: they only run for refused lines, and inlined they bloat the parser's
+/// hot functions enough to stop the compiler inlining what matters there.
 pub(crate) mod text {
     pub(crate) const INVALID_MEASUREMENT: &str = "Invalid measurement was provided";
     pub(crate) const NO_FIELDS: &str = "No fields were provided";
@@ -77,31 +91,51 @@ pub(crate) mod text {
         "Measurements, tag keys and values, and field keys may not end with a backslash";
     pub(crate) const STRING_TOO_LONG: &str = "String is greater than 64KB";
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn integer(value: &str) -> String {
         format!("Unable to parse integer value `{value}`")
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn unsigned(value: &str) -> String {
         format!("Unable to parse unsigned integer value `{value}`")
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn float(value: &str) -> String {
         format!("Unable to parse floating-point value `{value}`")
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn timestamp(value: &str) -> String {
         format!("Unable to parse timestamp value `{value}`")
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn trailing(rest: &str) -> String {
-        format!("Could not parse entire line. Found trailing content: `{}`", excerpt(rest))
+        format!(
+            "Could not parse entire line. Found trailing content: `{}`",
+            excerpt(rest)
+        )
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn no_equals_in_tag_set(tag_set: &str) -> String {
-        format!("Tag set malformed: could not find equals sign in `{}`", excerpt(tag_set))
+        format!(
+            "Tag set malformed: could not find equals sign in `{}`",
+            excerpt(tag_set)
+        )
     }
 
     /// InfluxDB quotes all of the rest here, not an excerpt.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn expected_space(rest: &str) -> String {
         if rest.is_empty() {
             "Expected at least one space character, got end of input".to_owned()
@@ -110,10 +144,14 @@ pub(crate) mod text {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn expected_tag_key(rest: &str) -> String {
         expected("tag key", rest)
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn expected_tag_value(rest: &str) -> String {
         expected("tag value", rest)
     }
@@ -126,22 +164,34 @@ pub(crate) mod text {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn invalid_utf8(offset: usize) -> String {
         format!("Invalid UTF-8 at byte {offset} of the line")
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn time_tag(measurement: &str) -> String {
         format!("input tag \"time\" on measurement \"{measurement}\" is invalid")
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn time_only_field(measurement: &str) -> String {
-        format!("invalid field name: input field \"time\" on measurement \"{measurement}\" is invalid")
+        format!(
+            "invalid field name: input field \"time\" on measurement \"{measurement}\" is invalid"
+        )
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn duplicate_tag(name: &str) -> String {
         format!("the tag '{name}' is specified more than once with conflicting values")
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn conflicting_field(name: &str) -> String {
         format!("the field '{name}' is specified more than once with conflicting types")
     }

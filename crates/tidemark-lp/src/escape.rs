@@ -38,7 +38,8 @@ impl Escapes {
     }
 }
 
-/// One lookup per byte, shared by every scan: a table beats chains of comparisons here.
+/// The stop sets and escapable sets each byte belongs to. Scanners find candidate bytes eight at
+/// a time and this table settles them, so one table serves every kind of name.
 static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let all = MEASUREMENT | KEY | TAG_VALUE;
@@ -52,18 +53,13 @@ static CLASS: [u8; 256] = {
     t
 };
 
-/// Scans a name that starts at `i` and stops at a byte of `stop`. Returns where it ends and
-/// whether it holds a backslash. An empty name ends where it starts.
+/// Scans a name that starts at `i` and stops at a byte of the `STOP` set. Returns where it ends
+/// and whether it holds a backslash. An empty name ends where it starts.
 #[inline(always)]
-pub(crate) fn scan(b: &[u8], mut i: usize, stop: u8) -> (usize, bool) {
+pub(crate) fn scan<const STOP: u8>(b: &[u8], mut i: usize) -> (usize, bool) {
     let mut escaped = false;
     loop {
-        while let Some(&c) = b.get(i) {
-            if CLASS[c as usize] & stop != 0 {
-                break;
-            }
-            i += 1;
-        }
+        i = find_stop::<STOP>(b, i);
         if b.get(i) == Some(&b'\\') {
             escaped = true;
             i = (i + 2).min(b.len());
@@ -71,6 +67,58 @@ pub(crate) fn scan(b: &[u8], mut i: usize, stop: u8) -> (usize, bool) {
             return (i, escaped);
         }
     }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The first byte of `b[i..]` in the `STOP` set, or `b.len()`.
+///
+/// Eight bytes at a time (SWAR): every stop set is "a byte below 0x21" plus two punctuation
+/// bytes, which three word-wide tests find. The lowest flagged byte is always a true match of
+/// one of the tests (borrows only spill upwards), but "below 0x21" also flags control bytes
+/// that are ordinary here, so the table has the last word.
+#[inline(always)]
+fn find_stop<const STOP: u8>(b: &[u8], mut i: usize) -> usize {
+    let (p, q) = match STOP {
+        KEY => (b'=', b'\\'),
+        _ => (b',', b'\\'),
+    };
+    while let Some(chunk) = b.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
+        let w = u64::from_le_bytes(*chunk);
+        let below_0x21 = w.wrapping_sub(ONES * 0x21) & !w;
+        let is_p = (w ^ (ONES * u64::from(p))).wrapping_sub(ONES) & !(w ^ (ONES * u64::from(p)));
+        let is_q = (w ^ (ONES * u64::from(q))).wrapping_sub(ONES) & !(w ^ (ONES * u64::from(q)));
+        let hits = (below_0x21 | is_p | is_q) & HIGHS;
+        if hits == 0 {
+            i += 8;
+            continue;
+        }
+        let at = i + (hits.trailing_zeros() / 8) as usize;
+        if CLASS[b[at] as usize] & STOP != 0 {
+            return at;
+        }
+        i = at + 1;
+    }
+    while let Some(&c) = b.get(i) {
+        if CLASS[c as usize] & STOP != 0 {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// `s[start..end]`, where both ends sit next to ASCII bytes (so on character boundaries).
+///
+/// Indexing a `str` calls an out-of-line function for every name, a few percent of the parse
+/// time; these checks inline. Out-of-range or mid-character bounds (a bug, never input) give
+/// an empty string rather than a panic.
+#[inline(always)]
+pub(crate) fn sub(s: &str, start: usize, end: usize) -> &str {
+    s.split_at_checked(end)
+        .and_then(|(head, _)| head.split_at_checked(start))
+        .map_or("", |(_, name)| name)
 }
 
 /// The value of the name `s[start..end]` found by [`scan`], with IOx's checks on it.
@@ -82,9 +130,13 @@ pub(crate) fn name<'a>(
     escaped: bool,
     escapes: Escapes,
 ) -> Result<Cow<'a, str>, &'static str> {
-    let raw = &s[start..end];
+    let raw = sub(s, start, end);
     if !escaped {
-        return if raw.len() > MAX_STRING_LEN { Err(text::STRING_TOO_LONG) } else { Ok(Cow::Borrowed(raw)) };
+        return if raw.len() > MAX_STRING_LEN {
+            Err(text::STRING_TOO_LONG)
+        } else {
+            Ok(Cow::Borrowed(raw))
+        };
     }
     let value = unescape_name(raw, escapes);
     // Only an escape can leave a backslash at the end, so the unescaped-value check suffices.
@@ -97,6 +149,7 @@ pub(crate) fn name<'a>(
     }
 }
 
+#[inline(never)]
 fn unescape_name(raw: &str, escapes: Escapes) -> Cow<'_, str> {
     let b = raw.as_bytes();
     let bit = escapes.bit();
@@ -128,6 +181,7 @@ fn unescape_name(raw: &str, escapes: Escapes) -> Cow<'_, str> {
 
 /// Unescapes a string field's contents: `\"` and `\\` stand for one byte, any other backslash
 /// stays.
+#[inline(never)]
 pub(crate) fn unescape_string(raw: &str) -> String {
     let b = raw.as_bytes();
     let mut out = String::with_capacity(raw.len());

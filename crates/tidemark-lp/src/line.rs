@@ -98,23 +98,21 @@ impl<'a> ParsedLine<'a> {
             tags: self
                 .tags
                 .into_iter()
-                .map(|t| Tag { key: owned(t.key), value: owned(t.value) })
+                .map(|t| Tag {
+                    key: owned(t.key),
+                    value: owned(t.value),
+                })
                 .collect(),
             fields: self
                 .fields
                 .into_iter()
-                .map(|f| Field { key: owned(f.key), value: f.value.into_owned() })
+                .map(|f| Field {
+                    key: owned(f.key),
+                    value: f.value.into_owned(),
+                })
                 .collect(),
             timestamp: self.timestamp,
             line_number: self.line_number,
         }
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.measurement = Cow::Borrowed("");
-        self.tags.clear();
-        self.fields.clear();
-        self.timestamp = None;
-        self.line_number = 0;
     }
 }

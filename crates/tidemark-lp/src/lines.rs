@@ -10,6 +10,7 @@
 use memchr::{memchr, memchr3};
 
 use crate::error::{text, LineError};
+use crate::escape::sub;
 use crate::line::ParsedLine;
 use crate::parse::parse_line;
 
@@ -25,7 +26,6 @@ pub fn parse_lines(body: &[u8]) -> Lines<'_> {
         pos: 0,
         line: 1,
         scratch: ParsedLine::default(),
-        hint: (0, 0),
     }
 }
 
@@ -41,8 +41,6 @@ pub struct Lines<'a> {
     line: usize,
     /// The line [`Lines::next_borrowed`] lends out, kept for its buffers.
     scratch: ParsedLine<'a>,
-    /// Tag and field counts of the previous line, to size the next owned line's vectors.
-    hint: (usize, usize),
 }
 
 /// One line's text and where it starts.
@@ -72,7 +70,11 @@ impl<'a> Lines<'a> {
             let (end, multiline) = segment_end(b, start);
             let first_line = self.line;
             self.pos = end + 1;
-            let inner_newlines = if multiline { count_newlines(&b[start..end]) } else { 0 };
+            let inner_newlines = if multiline {
+                count_newlines(&b[start..end])
+            } else {
+                0
+            };
             self.line += 1 + inner_newlines;
 
             let from = skip_blanks_and_comments(b, start, end);
@@ -80,17 +82,22 @@ impl<'a> Lines<'a> {
                 continue;
             }
             // Newlines skipped above move the start of this line down.
-            let line = if multiline { first_line + count_newlines(&b[start..from]) } else { first_line };
+            let line = if multiline {
+                first_line + count_newlines(&b[start..from])
+            } else {
+                first_line
+            };
             let text = match self.text {
                 // `from` and `end` sit next to ASCII bytes, so both are character boundaries.
-                Some(body) => body.get(from..end),
-                None => None,
-            };
-            let text = match text {
-                Some(t) => t,
+                Some(body) => sub(body, from, end),
                 None => match std::str::from_utf8(&b[from..end]) {
                     Ok(t) => t,
-                    Err(e) => return Some(Err(LineError::parse(line, text::invalid_utf8(e.valid_up_to())))),
+                    Err(e) => {
+                        return Some(Err(LineError::parse(
+                            line,
+                            text::invalid_utf8(e.valid_up_to()),
+                        )))
+                    }
                 },
             };
             return Some(Ok(Segment { text, line }));
@@ -102,18 +109,9 @@ impl<'a> Iterator for Lines<'a> {
     type Item = Result<ParsedLine<'a>, LineError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let segment = match self.next_segment()? {
-            Ok(segment) => segment,
-            Err(e) => return Some(Err(e)),
-        };
-        let mut line = ParsedLine {
-            tags: Vec::with_capacity(self.hint.0),
-            fields: Vec::with_capacity(self.hint.1),
-            ..ParsedLine::default()
-        };
-        let result = parse_line(segment.text, segment.line, &mut line);
-        self.hint = (line.tags.len(), line.fields.len());
-        Some(result.map(|()| line))
+        // Parsing into the reused line and copying it out is faster than parsing into fresh
+        // vectors (see `parse::Slots`).
+        self.next_borrowed().map(|line| line.cloned())
     }
 }
 

@@ -6,7 +6,27 @@
 //! So `1.` is the float 1 followed by `.`, and `-1u` the float -1 followed by `u`.
 
 use crate::error::text;
+use crate::escape::sub;
 use crate::line::FieldValue;
+
+/// A number field value. Small and `Copy`, so that it stays in registers until the caller
+/// stores it into the line.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Number {
+    I64(i64),
+    U64(u64),
+    F64(f64),
+}
+
+impl From<Number> for FieldValue<'_> {
+    fn from(n: Number) -> Self {
+        match n {
+            Number::I64(v) => FieldValue::I64(v),
+            Number::U64(v) => FieldValue::U64(v),
+            Number::F64(v) => FieldValue::F64(v),
+        }
+    }
+}
 
 /// End of the run of ASCII digits starting at `i`.
 #[inline(always)]
@@ -17,26 +37,75 @@ pub(crate) fn digits_end(b: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// Scans the digits starting at `i` and accumulates their value in the same pass: their end
+/// and value, which is exact when there are at most 19 of them (the caller checks). `LONG`:
+/// expect many digits (timestamps), and take them eight at a time.
+#[inline(always)]
+fn digits<const LONG: bool>(b: &[u8], mut i: usize) -> (usize, u64) {
+    let mut v = 0u64;
+    while let Some(chunk) = b
+        .get(i..)
+        .and_then(|rest| rest.first_chunk::<8>())
+        .filter(|_| LONG)
+    {
+        let w = u64::from_le_bytes(*chunk);
+        if !eight_are_digits(w) {
+            break;
+        }
+        v = v.wrapping_mul(100_000_000).wrapping_add(eight_digits(w));
+        i += 8;
+    }
+    while let Some(d) = b.get(i).map(|c| c.wrapping_sub(b'0')).filter(|d| *d <= 9) {
+        v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+        i += 1;
+    }
+    (i, v)
+}
+
+/// A signed magnitude as an i64, if it fits.
+#[inline(always)]
+fn signed(negative: bool, magnitude: u64) -> Option<i64> {
+    if negative {
+        0i64.checked_sub_unsigned(magnitude)
+    } else {
+        i64::try_from(magnitude).ok()
+    }
+}
+
 /// Reads the number starting at `i` (a `-` or a digit). `Ok(None)`: no number here (a lone `-`).
 /// `Err`: the text is a number but out of range.
-pub(crate) fn field_number<'a>(s: &str, i: usize) -> Result<Option<(FieldValue<'a>, usize)>, String> {
+#[inline(always)]
+pub(crate) fn field_number(s: &str, i: usize) -> Result<Option<(Number, usize)>, String> {
     let b = s.as_bytes();
     let negative = b[i] == b'-';
-    let digits = i + usize::from(negative);
-    let int_end = digits_end(b, digits);
-    if int_end == digits {
+    let digits_start = i + usize::from(negative);
+    let (int_end, magnitude) = digits::<false>(b, digits_start);
+    let count = int_end - digits_start;
+    if count == 0 {
         return Ok(None);
     }
+    // Beyond 19 digits the accumulated value is meaningless; the library parser decides.
+    let exact = count <= 19;
     let float_end = match b.get(int_end) {
         Some(b'i') => {
-            let text = &s[i..int_end];
-            let v = parse_i64(text).ok_or_else(|| text::integer(text))?;
-            return Ok(Some((FieldValue::I64(v), int_end + 1)));
+            let text = || sub(s, i, int_end);
+            let v = if exact {
+                signed(negative, magnitude)
+            } else {
+                text().parse().ok()
+            };
+            let v = v.ok_or_else(|| text::integer(text()))?;
+            return Ok(Some((Number::I64(v), int_end + 1)));
         }
         Some(b'u') if !negative => {
-            let text = &s[i..int_end];
-            let v = parse_u64(text).ok_or_else(|| text::unsigned(text))?;
-            return Ok(Some((FieldValue::U64(v), int_end + 1)));
+            let text = || sub(s, i, int_end);
+            let v = if exact {
+                Some(magnitude)
+            } else {
+                text().parse().ok()
+            };
+            let v = v.ok_or_else(|| text::unsigned(text()))?;
+            return Ok(Some((Number::U64(v), int_end + 1)));
         }
         Some(b'.') => {
             let frac_end = digits_end(b, int_end + 1);
@@ -49,17 +118,32 @@ pub(crate) fn field_number<'a>(s: &str, i: usize) -> Result<Option<(FieldValue<'
         Some(b'e' | b'E') => exponent_end(b, int_end).unwrap_or(int_end),
         _ => int_end,
     };
-    let text = &s[i..float_end];
-    let v = if float_end == int_end && int_end - digits <= 15 {
+    let text = || sub(s, i, float_end);
+    let v = if float_end == int_end && count <= 15 {
         // At most 15 digits is exact in an f64, and far cheaper than the float parser. Negating
         // the magnitude keeps `-0` negative, as the float parser would.
-        let magnitude = accumulate(&b[digits..int_end]) as f64;
-        Some(if negative { -magnitude } else { magnitude })
+        let m = magnitude as f64;
+        Some(if negative { -m } else { m })
     } else {
-        text.parse::<f64>().ok()
+        text().parse::<f64>().ok()
     };
-    let v = v.ok_or_else(|| text::float(text))?;
-    Ok(Some((FieldValue::F64(v), float_end)))
+    let v = v.ok_or_else(|| text::float(text()))?;
+    Ok(Some((Number::F64(v), float_end)))
+}
+
+/// Reads a timestamp `-?D+` at `i`: `None` if there is none, else its end and its value (`None`
+/// when out of range).
+#[inline(always)]
+pub(crate) fn timestamp(s: &str, i: usize) -> Option<(usize, Option<i64>)> {
+    let b = s.as_bytes();
+    let negative = b.get(i) == Some(&b'-');
+    let digits_start = i + usize::from(negative);
+    let (end, magnitude) = digits::<true>(b, digits_start);
+    match end - digits_start {
+        0 => None,
+        1..=19 => Some((end, signed(negative, magnitude))),
+        _ => Some((end, sub(s, i, end).parse().ok())),
+    }
 }
 
 /// End of `[eE][+-]?D+` starting at `i`, if there is one.
@@ -76,48 +160,29 @@ fn exponent_end(b: &[u8], i: usize) -> Option<usize> {
 }
 
 /// Parses `-?D+` (the caller has checked the shape). `None` on overflow.
-#[inline]
+#[cfg(test)]
 pub(crate) fn parse_i64(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    let (negative, digits) = match b.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, b),
-    };
-    // 19 digits cannot overflow a u64, so only the final range check is needed.
-    if digits.len() > 19 {
-        return text.parse().ok();
-    }
-    let magnitude = accumulate(digits);
-    if negative {
-        0i64.checked_sub_unsigned(magnitude)
-    } else {
-        i64::try_from(magnitude).ok()
+    match timestamp(text, 0) {
+        Some((end, v)) if end == text.len() => v,
+        _ => None,
     }
 }
 
 /// Parses `D+` (the caller has checked the shape). `None` on overflow.
-#[inline]
+#[cfg(test)]
 pub(crate) fn parse_u64(text: &str) -> Option<u64> {
-    if text.len() > 19 {
-        return text.parse().ok();
+    match field_number(&format!("{text}u"), 0) {
+        Ok(Some((Number::U64(v), _))) => Some(v),
+        _ => None,
     }
-    Some(accumulate(text.as_bytes()))
 }
 
-/// The value of at most 19 ASCII digits.
+/// Whether all eight bytes of a little-endian word are ASCII digits (after Lemire).
 #[inline(always)]
-fn accumulate(digits: &[u8]) -> u64 {
-    let mut chunks = digits.chunks_exact(8);
-    let mut v = 0u64;
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        v = v * 100_000_000 + eight_digits(u64::from_le_bytes(word));
-    }
-    for &d in chunks.remainder() {
-        v = v * 10 + u64::from(d - b'0');
-    }
-    v
+fn eight_are_digits(w: u64) -> bool {
+    const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    (w & HIGH_NIBBLES) == ZEROS && (w.wrapping_add(0x0606_0606_0606_0606) & HIGH_NIBBLES) == ZEROS
 }
 
 /// Eight ASCII digits in one little-endian word, combined pairwise (SWAR, after Lemire). The

@@ -34,7 +34,9 @@ fn write_value(out: &mut String, value: &FieldValue<'_>) {
     match value {
         // Line protocol has no spelling for infinity, but the parser turns a float too large
         // for f64 into one; 1e999 is such a float.
-        FieldValue::F64(v) if v.is_infinite() => out.push_str(if *v > 0.0 { "1e999" } else { "-1e999" }),
+        FieldValue::F64(v) if v.is_infinite() => {
+            out.push_str(if *v > 0.0 { "1e999" } else { "-1e999" })
+        }
         // `Display` never uses an exponent and prints the shortest text that reads back as the
         // same f64; the parser accepts every such text.
         FieldValue::F64(v) => push_display(out, format_args!("{v}")),

@@ -24,10 +24,15 @@ pub enum ErrorCode {
     MethodNotAllowed,
     RequestTooLarge,
     UnsupportedMediaType,
+    /// A token was given but does not let the caller in: unknown, inactive, or without the
+    /// permission. HTTP answers 401 `unauthorized` as InfluxDB 2 does; gRPC answers
+    /// PERMISSION_DENIED as InfluxDB 3's Flight service does (no token at all is
+    /// `Unauthorized`, UNAUTHENTICATED).
+    PermissionDenied,
 }
 
 /// The status table: `(code, wire text, HTTP status, gRPC code)`.
-const STATUS_TABLE: [(ErrorCode, &str, u16, tonic::Code); 14] = [
+const STATUS_TABLE: [(ErrorCode, &str, u16, tonic::Code); 15] = [
     (ErrorCode::InternalError, "internal error", 500, tonic::Code::Internal),
     (ErrorCode::NotImplemented, "not implemented", 501, tonic::Code::Unimplemented),
     (ErrorCode::NotFound, "not found", 404, tonic::Code::NotFound),
@@ -42,7 +47,14 @@ const STATUS_TABLE: [(ErrorCode, &str, u16, tonic::Code); 14] = [
     (ErrorCode::MethodNotAllowed, "method not allowed", 405, tonic::Code::Unimplemented),
     (ErrorCode::RequestTooLarge, "request too large", 413, tonic::Code::ResourceExhausted),
     (ErrorCode::UnsupportedMediaType, "unsupported media type", 415, tonic::Code::InvalidArgument),
+    (ErrorCode::PermissionDenied, "unauthorized", 401, tonic::Code::PermissionDenied),
 ];
+
+/// The longest error message a query error carries, as InfluxDB 3 caps them.
+pub const MAX_QUERY_MESSAGE: usize = 2000;
+
+/// What `Retry-After` says on a 503 or 429.
+const RETRY_AFTER_SECONDS: u32 = 5;
 
 impl ErrorCode {
     fn row(self) -> &'static (ErrorCode, &'static str, u16, tonic::Code) {
@@ -60,6 +72,11 @@ impl ErrorCode {
 
     pub fn grpc_code(self) -> tonic::Code {
         self.row().3
+    }
+
+    /// Seconds a client should wait before retrying, for the codes that invite a retry.
+    pub fn retry_after(self) -> Option<u32> {
+        matches!(self, Self::Unavailable | Self::TooManyRequests).then_some(RETRY_AFTER_SECONDS)
     }
 }
 
@@ -136,6 +153,7 @@ impl From<tidemark_catalog::Error> for Error {
             C::NotFound(entity) => Self::entity_not_found(entity),
             C::Conflict(m) => Self::conflict(m),
             C::Invalid(m) => Self::invalid(m),
+            C::LimitExceeded(m) => Self::new(ErrorCode::UnprocessableEntity, m),
             C::Unavailable(source) => {
                 tracing::error!(error = %source, "catalog unavailable");
                 Self::new(ErrorCode::Unavailable, "catalog unavailable")
@@ -146,6 +164,32 @@ impl From<tidemark_catalog::Error> for Error {
             }
         }
     }
+}
+
+impl From<tidemark_query::Error> for Error {
+    fn from(e: tidemark_query::Error) -> Self {
+        use tidemark_query::Error as Q;
+        match e {
+            Q::Query(m) => Self::invalid(cap(m)),
+            Q::ResourcesExhausted(m) => Self::new(ErrorCode::TooManyRequests, cap(m)),
+            Q::Internal(m) => {
+                tracing::error!(error = %m, "query failed");
+                Self::internal("internal error while running the query")
+            }
+        }
+    }
+}
+
+/// At most [`MAX_QUERY_MESSAGE`] bytes, cut at a character boundary.
+fn cap(mut message: String) -> String {
+    if message.len() > MAX_QUERY_MESSAGE {
+        let mut end = MAX_QUERY_MESSAGE;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+    }
+    message
 }
 
 impl From<Error> for tonic::Status {
@@ -166,5 +210,18 @@ mod tests {
         assert_eq!(ErrorCode::Conflict.http_status().as_u16(), 422);
         assert_eq!(ErrorCode::Unauthorized.as_str(), "unauthorized");
         assert_eq!(ErrorCode::NotFound.grpc_code(), tonic::Code::NotFound);
+        assert_eq!(ErrorCode::PermissionDenied.http_status().as_u16(), 401);
+        assert_eq!(ErrorCode::PermissionDenied.grpc_code(), tonic::Code::PermissionDenied);
+    }
+
+    #[test]
+    fn query_errors_say_who_is_to_blame_and_stay_short() {
+        let long = "é".repeat(MAX_QUERY_MESSAGE);
+        let e = Error::from(tidemark_query::Error::Query(long));
+        assert_eq!(e.code, ErrorCode::Invalid);
+        assert!(e.message.len() <= MAX_QUERY_MESSAGE && e.message.len() > MAX_QUERY_MESSAGE - 2);
+        let e = Error::from(tidemark_query::Error::Internal("disk on fire".into()));
+        assert_eq!(e.code, ErrorCode::InternalError);
+        assert!(!e.message.contains("disk"));
     }
 }

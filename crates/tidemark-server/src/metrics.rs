@@ -16,18 +16,12 @@ struct RequestLabels {
     status: u16,
 }
 
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct LatencyLabels {
-    method: String,
-    route: String,
-}
-
 /// Every metric the server exports.
 #[derive(Debug)]
 pub struct Metrics {
     registry: Mutex<Registry>,
     requests: Family<RequestLabels, Counter>,
-    latency: Family<LatencyLabels, Histogram>,
+    latency: Family<RequestLabels, Histogram>,
 }
 
 impl Default for Metrics {
@@ -40,7 +34,7 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("tidemark");
         let requests = Family::<RequestLabels, Counter>::default();
-        let latency = Family::<LatencyLabels, Histogram>::new_with_constructor(|| {
+        let latency = Family::<RequestLabels, Histogram>::new_with_constructor(|| {
             // 50 µs to ~13 s.
             Histogram::new(exponential_buckets(0.000_05, 2.0, 19))
         });
@@ -51,7 +45,7 @@ impl Metrics {
         );
         registry.register(
             "http_request_duration_seconds",
-            "HTTP request latency, by method and route",
+            "HTTP request latency, by method, route and status",
             latency.clone(),
         );
         Self {
@@ -62,18 +56,14 @@ impl Metrics {
     }
 
     pub fn record_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        self.requests
-            .get_or_create(&RequestLabels {
-                method: method.to_owned(),
-                route: route.to_owned(),
-                status,
-            })
-            .inc();
+        let labels = RequestLabels {
+            method: method.to_owned(),
+            route: route.to_owned(),
+            status,
+        };
+        self.requests.get_or_create(&labels).inc();
         self.latency
-            .get_or_create(&LatencyLabels {
-                method: method.to_owned(),
-                route: route.to_owned(),
-            })
+            .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
     }
 

@@ -24,6 +24,12 @@ pub struct ServerConfig {
     pub org_name: String,
     /// A `postgres://` URL; `None` keeps the catalog in SQLite inside the data directory.
     pub catalog_url: Option<String>,
+    /// `file` (under the data directory), `memory`, or `s3://bucket/prefix`.
+    pub object_store: String,
+    pub wal_flush_window: std::time::Duration,
+    pub wal_recovery: tidemark_storage::wal::Recovery,
+    pub limits: tidemark_catalog::SchemaLimits,
+    pub persist: tidemark_storage::PersistConfig,
 }
 
 /// Why the server could not start. Each renders as one line for the operator.
@@ -52,6 +58,12 @@ pub enum StartError {
     CatalogUrl(String),
     #[error("server failed: {0}")]
     Serve(std::io::Error),
+    #[error("storage: {0}")]
+    Storage(#[from] tidemark_storage::Error),
+    #[error("--object-store: {0}")]
+    ObjectStore(String),
+    #[error("query engine: {0}")]
+    Query(#[from] tidemark_query::Error),
 }
 
 fn prepare_data_dir(dir: &Path) -> Result<(), StartError> {
@@ -76,6 +88,42 @@ fn catalog_config(config: &ServerConfig) -> Result<CatalogConfig, StartError> {
             Ok(CatalogConfig::Postgres { url: url.clone() })
         }
         Some(other) => Err(StartError::CatalogUrl(other.clone())),
+    }
+}
+
+fn object_store(config: &ServerConfig) -> Result<Arc<dyn object_store::ObjectStore>, StartError> {
+    let err = |e: object_store::Error| StartError::ObjectStore(e.to_string());
+    match config.object_store.as_str() {
+        "file" => {
+            let dir = config.data_dir.join("objects");
+            std::fs::create_dir_all(&dir).map_err(|source| StartError::DataDir {
+                path: dir.clone(),
+                source,
+            })?;
+            Ok(Arc::new(
+                object_store::local::LocalFileSystem::new_with_prefix(&dir).map_err(err)?,
+            ))
+        }
+        "memory" => Ok(Arc::new(object_store::memory::InMemory::new())),
+        url if url.starts_with("s3://") => {
+            let parsed = url
+                .strip_prefix("s3://")
+                .map(|rest| rest.split_once('/').unwrap_or((rest, "")))
+                .ok_or_else(|| StartError::ObjectStore(format!("bad URL {url}")))?;
+            let (bucket, prefix) = parsed;
+            let s3 = object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .build()
+                .map_err(err)?;
+            if prefix.is_empty() {
+                Ok(Arc::new(s3))
+            } else {
+                Ok(Arc::new(object_store::prefix::PrefixStore::new(s3, prefix)))
+            }
+        }
+        other => Err(StartError::ObjectStore(format!(
+            "{other:?} is not file, memory or an s3:// URL"
+        ))),
     }
 }
 
@@ -118,7 +166,34 @@ pub async fn run(
 ) -> Result<(), StartError> {
     prepare_data_dir(&config.data_dir)?;
     let catalog = tidemark_catalog::open(&catalog_config(&config)?).await?;
-    let service = Arc::new(Service::new(catalog));
+    let engine_config = tidemark_storage::EngineConfig {
+        wal: tidemark_storage::wal::WalConfig {
+            dir: config.data_dir.join("wal"),
+            flush_window: config.wal_flush_window,
+            recovery: config.wal_recovery,
+            segment_max_bytes: 64 * 1024 * 1024,
+        },
+        limits: config.limits,
+        persist: config.persist,
+        local_object_root: (config.object_store == "file").then(|| config.data_dir.join("objects")),
+    };
+    let (engine, report) = tidemark_storage::Engine::open(
+        engine_config,
+        Arc::clone(&catalog),
+        object_store(&config)?,
+    )
+    .await?;
+    tracing::info!(
+        records = report.replayed_records,
+        rows = report.replayed_rows,
+        torn_tail_bytes = report.wal.torn_tail_bytes,
+        took_ms = report.took.as_millis() as u64,
+        "replayed the WAL"
+    );
+    let (stop_background, background) = tokio::sync::watch::channel(false);
+    let persister = engine.spawn_persister(background);
+    let query = tidemark_query::QueryEngine::new(Arc::clone(&engine), tidemark_query::QueryConfig::default())?;
+    let service = Arc::new(Service::new(catalog, engine, Arc::new(query)));
 
     match service
         .start(&config.org_name, config.operator_token.as_deref())
@@ -155,11 +230,12 @@ pub async fn run(
         })?;
     let addr: SocketAddr = listener.local_addr().map_err(StartError::Serve)?;
 
+    let grpc = crate::grpc::router(Arc::clone(&service)).await;
     let state = AppState {
         service,
         metrics: Arc::new(Metrics::new()),
     };
-    let app = one_port(crate::http::router(state), crate::grpc::router().await);
+    let app = one_port(crate::http::router(state), grpc);
     println!("tidemark listening on http://{addr} (HTTP/1.1, HTTP/2 and gRPC)");
     let _ = std::io::stdout().flush();
     tracing::info!(%addr, "listening");
@@ -168,6 +244,8 @@ pub async fn run(
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(StartError::Serve)?;
+    let _ = stop_background.send(true);
+    let _ = persister.await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -3,9 +3,13 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use tidemark_catalog::SchemaLimits;
 use tidemark_server::ServerConfig;
+use tidemark_storage::wal::Recovery;
+use tidemark_storage::PersistConfig;
 
 #[derive(Debug, Parser)]
 #[command(name = "tidemark", version, about = "A time-series database that speaks InfluxDB")]
@@ -18,6 +22,14 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(Serve),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum WalRecovery {
+    /// Refuse to start, naming the file and offset.
+    Strict,
+    /// Drop the rest of the damaged segment, log it loudly, and start.
+    SkipCorrupt,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -47,6 +59,35 @@ struct Serve {
     /// Catalog location: a postgres:// URL (default: SQLite in the data directory).
     #[arg(long, env = "TIDEMARK_CATALOG")]
     catalog: Option<String>,
+
+    /// Where Parquet files go: `file` (under the data directory), `memory` (lost on exit; for
+    /// tests), or `s3://bucket/prefix` (credentials from the usual AWS_* variables).
+    #[arg(long, env = "TIDEMARK_OBJECT_STORE", default_value = "file")]
+    object_store: String,
+
+    /// How long the WAL waits to gather more writes into one fsync, in milliseconds.
+    #[arg(long, env = "TIDEMARK_WAL_FLUSH_WINDOW_MS", default_value_t = 2)]
+    wal_flush_window_ms: u64,
+
+    /// What to do on finding a corrupt record inside the WAL at start-up.
+    #[arg(long, env = "TIDEMARK_WAL_RECOVERY", value_enum, default_value = "strict")]
+    wal_recovery: WalRecovery,
+
+    /// Largest number of tables (measurements) in a bucket.
+    #[arg(long, env = "TIDEMARK_MAX_TABLES_PER_BUCKET", default_value_t = 500)]
+    max_tables_per_bucket: usize,
+
+    /// Largest number of columns (tags, fields and time) in a table.
+    #[arg(long, env = "TIDEMARK_MAX_COLUMNS_PER_TABLE", default_value_t = 200)]
+    max_columns_per_table: usize,
+
+    /// Persist the in-memory buffer to Parquet once it holds this many MiB.
+    #[arg(long, env = "TIDEMARK_PERSIST_BUFFER_MIB", default_value_t = 256)]
+    persist_buffer_mib: usize,
+
+    /// Persist the in-memory buffer once its oldest row is this many seconds old.
+    #[arg(long, env = "TIDEMARK_PERSIST_MAX_AGE_SECONDS", default_value_t = 600)]
+    persist_max_age_seconds: u64,
 
     /// Log line format.
     #[arg(long, env = "TIDEMARK_LOG_FORMAT", value_enum, default_value = "text")]
@@ -111,6 +152,21 @@ fn main() -> ExitCode {
         operator_token: serve.operator_token,
         org_name: serve.org_name,
         catalog_url: serve.catalog,
+        object_store: serve.object_store,
+        wal_flush_window: Duration::from_millis(serve.wal_flush_window_ms),
+        wal_recovery: match serve.wal_recovery {
+            WalRecovery::Strict => Recovery::Strict,
+            WalRecovery::SkipCorrupt => Recovery::SkipCorrupt,
+        },
+        limits: SchemaLimits {
+            max_tables_per_bucket: serve.max_tables_per_bucket,
+            max_columns_per_table: serve.max_columns_per_table,
+        },
+        persist: PersistConfig {
+            max_buffer_bytes: serve.persist_buffer_mib.saturating_mul(1024 * 1024),
+            max_age: Duration::from_secs(serve.persist_max_age_seconds),
+            ..PersistConfig::default()
+        },
     };
     match runtime.block_on(tidemark_server::run(config, shutdown_signal())) {
         Ok(()) => ExitCode::SUCCESS,

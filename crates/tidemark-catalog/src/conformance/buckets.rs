@@ -4,8 +4,7 @@ use std::sync::Arc;
 
 use super::{assert_conflict, bucket, new_bucket, open, org};
 use crate::{
-    BucketFilter, BucketPatch, BucketType, CatalogConfig, Entity, Error, Id, NewBucket,
-    SchemaType,
+    BucketFilter, BucketPatch, BucketType, CatalogConfig, Entity, Error, Id, NewBucket, SchemaType,
 };
 
 pub async fn bucket_crud(config: CatalogConfig) {
@@ -20,7 +19,10 @@ pub async fn bucket_crud(config: CatalogConfig) {
         shard_group_duration_seconds: Some(3600),
         schema_type: SchemaType::Explicit,
     };
-    let created = catalog.create_bucket(new.clone()).await.expect("create bucket");
+    let created = catalog
+        .create_bucket(new.clone())
+        .await
+        .expect("create bucket");
     assert_eq!(created.org_id, new.org_id);
     assert_eq!(created.name, new.name);
     assert_eq!(created.description, new.description);
@@ -84,8 +86,14 @@ pub async fn bucket_crud(config: CatalogConfig) {
         Some(set)
     );
 
-    catalog.delete_bucket(created.id).await.expect("delete bucket");
-    assert_eq!(catalog.get_bucket(created.id).await.expect("get bucket"), None);
+    catalog
+        .delete_bucket(created.id)
+        .await
+        .expect("delete bucket");
+    assert_eq!(
+        catalog.get_bucket(created.id).await.expect("get bucket"),
+        None
+    );
     // The name is free again.
     bucket(&*catalog, &acme, "metrics2").await;
 }
@@ -161,7 +169,10 @@ pub async fn bucket_list_filters_and_order(config: CatalogConfig) {
     })
     .await;
     let acme_names: Vec<_> = acme_buckets.iter().map(|(_, n)| n.as_str()).collect();
-    assert_eq!(acme_names, ["Alpha", "_monitoring", "_tasks", "beta", "zeta"]);
+    assert_eq!(
+        acme_names,
+        ["Alpha", "_monitoring", "_tasks", "beta", "zeta"]
+    );
 
     let betas = names(BucketFilter {
         name: Some("beta".to_owned()),

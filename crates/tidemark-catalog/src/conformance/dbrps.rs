@@ -3,9 +3,7 @@
 use std::sync::Arc;
 
 use super::{assert_conflict, assert_one_default_each, bucket, dbrp, open, org};
-use crate::{
-    Catalog, CatalogConfig, Dbrp, DbrpFilter, DbrpPatch, Entity, Error, Id, NewDbrp,
-};
+use crate::{Catalog, CatalogConfig, Dbrp, DbrpFilter, DbrpPatch, Entity, Error, Id, NewDbrp};
 
 const CONFLICT: &str = "another DBRP mapping with same orgID, db, and rp exists";
 
@@ -124,12 +122,18 @@ pub async fn dbrp_delete_default_promotes_smallest_id(config: CatalogConfig) {
     let largest = all.pop().expect("three mappings");
     set_default(&*catalog, &largest, true).await;
 
-    catalog.delete_dbrp(largest.id).await.expect("delete default");
+    catalog
+        .delete_dbrp(largest.id)
+        .await
+        .expect("delete default");
     assert_eq!(catalog.get_dbrp(largest.id).await.expect("get"), None);
     assert_eq!(default_of(&*catalog, "db").await, [all[0].id]);
 
     // Deleting a mapping that is not the default leaves the default alone.
-    catalog.delete_dbrp(all[1].id).await.expect("delete non-default");
+    catalog
+        .delete_dbrp(all[1].id)
+        .await
+        .expect("delete non-default");
     assert_eq!(default_of(&*catalog, "db").await, [all[0].id]);
     // Deleting the last one leaves nothing to promote.
     catalog.delete_dbrp(all[0].id).await.expect("delete last");
@@ -252,7 +256,10 @@ pub async fn dbrp_bucket_delete_removes_mappings(config: CatalogConfig) {
     // A database only the doomed bucket maps.
     let d3 = dbrp(&*catalog, &doomed, "only", "a", true).await;
 
-    catalog.delete_bucket(doomed.id).await.expect("delete bucket");
+    catalog
+        .delete_bucket(doomed.id)
+        .await
+        .expect("delete bucket");
     for d in [&d1, &d2, &d3] {
         assert_eq!(catalog.get_dbrp(d.id).await.expect("get"), None);
     }

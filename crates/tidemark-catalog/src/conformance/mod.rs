@@ -3,6 +3,8 @@
 //! backend; each case becomes its own `#[tokio::test]` on a fresh database, so failures are
 //! named and cases cannot see each other's data.
 //!
+//! [`catalog_conformance_tests!`]: crate::catalog_conformance_tests
+//!
 //! ```ignore
 //! struct TempSqlite(tempfile::TempDir);
 //!
@@ -23,7 +25,10 @@
 mod auths;
 mod buckets;
 mod dbrps;
+mod files;
 mod orgs;
+mod tables;
+mod tables_concurrency;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -31,11 +36,15 @@ use std::sync::Arc;
 pub use self::auths::*;
 pub use self::buckets::*;
 pub use self::dbrps::*;
+pub use self::files::*;
 pub use self::orgs::*;
+pub use self::tables::*;
+pub use self::tables_concurrency::*;
 
 use crate::{
-    AuthStatus, Authorization, Bucket, BucketType, Catalog, CatalogConfig, Dbrp, DbrpFilter,
-    Error, NewAuthorization, NewBucket, NewDbrp, NewOrg, Org, Result, SchemaType, User,
+    AuthStatus, Authorization, Bucket, BucketType, Catalog, CatalogConfig, Column, ColumnKind,
+    Dbrp, DbrpFilter, Error, FieldType, Id, NewAuthorization, NewBucket, NewDbrp, NewOrg,
+    NewParquetFile, Org, ParquetFile, Result, SchemaLimits, SchemaType, Table, User,
 };
 
 /// A database that one test case owns.
@@ -87,6 +96,7 @@ macro_rules! catalog_conformance_tests {
             missing_org_is_not_found,
             users_create_get_and_unique,
             reopen_keeps_data_and_migrations,
+            concurrent_opens_migrate_once,
             // buckets
             bucket_crud,
             bucket_names_are_unique_per_org,
@@ -115,6 +125,27 @@ macro_rules! catalog_conformance_tests {
             dbrp_defaults_are_per_org_and_database,
             missing_dbrp_is_not_found,
             concurrent_dbrp_creates_keep_one_default,
+            // tables
+            table_create_and_add_columns,
+            table_upsert_is_idempotent,
+            table_column_kind_conflict,
+            table_time_column_is_implicit,
+            table_column_limit,
+            table_count_limit,
+            table_explicit_flag_kept,
+            table_needs_existing_bucket,
+            concurrent_table_upserts_same_columns,
+            concurrent_table_upserts_conflicting_kinds,
+            concurrent_table_upserts_respect_limits,
+            delete_bucket_cascades_to_tables_and_files,
+            delete_org_cascades_to_tables_and_files,
+            // Parquet files
+            parquet_files_add_and_list_order,
+            parquet_files_need_bucket_and_table,
+            parquet_files_replace,
+            parquet_files_replace_missing_id_changes_nothing,
+            parquet_files_delete_ignores_unknown_ids,
+            concurrent_parquet_file_replaces_remove_once,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
@@ -233,4 +264,57 @@ pub(crate) async fn assert_one_default_each(catalog: &dyn Catalog) {
             "org {org_id} database {database:?} has {defaults} defaults: {all:#?}"
         );
     }
+}
+
+pub(crate) fn tag(name: &str) -> Column {
+    Column {
+        name: name.to_owned(),
+        kind: ColumnKind::Tag,
+    }
+}
+
+pub(crate) fn field(name: &str, t: FieldType) -> Column {
+    Column {
+        name: name.to_owned(),
+        kind: ColumnKind::Field(t),
+    }
+}
+
+/// Upserts an implicit table with the default limits.
+pub(crate) async fn table(
+    catalog: &dyn Catalog,
+    bucket: &Bucket,
+    name: &str,
+    columns: &[Column],
+) -> Table {
+    catalog
+        .upsert_table(bucket.id, name, columns, false, SchemaLimits::default())
+        .await
+        .expect("upsert table")
+}
+
+pub(crate) fn new_file(table: &Table, partition_day: i32, min_time: i64) -> NewParquetFile {
+    let id = Id::random();
+    NewParquetFile {
+        id,
+        bucket_id: table.bucket_id,
+        table_id: table.id,
+        partition_day,
+        path: format!(
+            "{}/{}/{partition_day}/{id}.parquet",
+            table.bucket_id, table.id
+        ),
+        min_time,
+        max_time: min_time + 1_000,
+        row_count: 10,
+        size_bytes: 4_096,
+        level: 0,
+    }
+}
+
+pub(crate) async fn files(catalog: &dyn Catalog, new: &[NewParquetFile]) -> Vec<ParquetFile> {
+    catalog
+        .add_parquet_files(new)
+        .await
+        .expect("add parquet files")
 }

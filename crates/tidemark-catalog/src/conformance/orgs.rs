@@ -4,9 +4,9 @@ use std::collections::BTreeSet;
 
 use super::{assert_conflict, auth, bucket, dbrp, open, org, user};
 use crate::{
-    Action, AuthStatus, AuthorizationFilter, Bootstrap, BootstrapOutcome, BucketFilter,
-    BucketType, CatalogConfig, DbrpFilter, Entity, Error, Id, NewOrg, OrgPatch, ResourceType,
-    SchemaType, MONITORING_RETENTION_SECONDS, TASKS_RETENTION_SECONDS,
+    Action, AuthStatus, AuthorizationFilter, Bootstrap, BootstrapOutcome, BucketFilter, BucketType,
+    CatalogConfig, DbrpFilter, Entity, Error, Id, NewOrg, OrgPatch, ResourceType, SchemaType,
+    MONITORING_RETENTION_SECONDS, TASKS_RETENTION_SECONDS,
 };
 
 fn bootstrap_request() -> Bootstrap {
@@ -19,7 +19,10 @@ fn bootstrap_request() -> Bootstrap {
 
 pub async fn bootstrap_creates_everything_once(config: CatalogConfig) {
     let catalog = open(&config).await;
-    let outcome = catalog.bootstrap(bootstrap_request()).await.expect("bootstrap");
+    let outcome = catalog
+        .bootstrap(bootstrap_request())
+        .await
+        .expect("bootstrap");
     let BootstrapOutcome::Created {
         org,
         user,
@@ -36,10 +39,7 @@ pub async fn bootstrap_creates_everything_once(config: CatalogConfig) {
     assert_eq!(authorization.status, AuthStatus::Active);
 
     // Every permission: a read and a write on every resource type, unrestricted.
-    assert_eq!(
-        authorization.permissions.len(),
-        2 * ResourceType::ALL.len()
-    );
+    assert_eq!(authorization.permissions.len(), 2 * ResourceType::ALL.len());
     let granted: BTreeSet<_> = authorization
         .permissions
         .iter()
@@ -56,8 +56,14 @@ pub async fn bootstrap_creates_everything_once(config: CatalogConfig) {
     }
 
     // It is all stored, and the org has its system buckets.
-    assert_eq!(catalog.get_org(org.id).await.expect("get org"), Some(org.clone()));
-    assert_eq!(catalog.get_user(user.id).await.expect("get user"), Some(user.clone()));
+    assert_eq!(
+        catalog.get_org(org.id).await.expect("get org"),
+        Some(org.clone())
+    );
+    assert_eq!(
+        catalog.get_user(user.id).await.expect("get user"),
+        Some(user.clone())
+    );
     assert_eq!(
         catalog
             .get_authorization_by_token_hash(&"aa".repeat(32))
@@ -87,7 +93,10 @@ pub async fn bootstrap_creates_everything_once(config: CatalogConfig) {
         .await
         .expect("second bootstrap");
     assert_eq!(again, BootstrapOutcome::AlreadyInitialized);
-    let again = catalog.bootstrap(bootstrap_request()).await.expect("third bootstrap");
+    let again = catalog
+        .bootstrap(bootstrap_request())
+        .await
+        .expect("third bootstrap");
     assert_eq!(again, BootstrapOutcome::AlreadyInitialized);
     assert_eq!(catalog.list_orgs().await.expect("list orgs"), [org]);
     assert_eq!(
@@ -138,17 +147,26 @@ pub async fn org_crud(config: CatalogConfig) {
     assert_eq!(created.name, "acme");
     assert_eq!(created.description, "acme description");
     assert_eq!(created.created_at, created.updated_at);
-    assert!(created.created_at > 1_600_000_000_000_000_000, "{created:?}");
+    assert!(
+        created.created_at > 1_600_000_000_000_000_000,
+        "{created:?}"
+    );
 
     assert_eq!(
         catalog.get_org(created.id).await.expect("get org"),
         Some(created.clone())
     );
     assert_eq!(
-        catalog.get_org_by_name("acme").await.expect("get org by name"),
+        catalog
+            .get_org_by_name("acme")
+            .await
+            .expect("get org by name"),
         Some(created.clone())
     );
-    assert_eq!(catalog.get_org_by_name("ACME").await.expect("get org"), None);
+    assert_eq!(
+        catalog.get_org_by_name("ACME").await.expect("get org"),
+        None
+    );
     assert_eq!(catalog.get_org(Id::random()).await.expect("get org"), None);
 
     let renamed = catalog
@@ -183,7 +201,10 @@ pub async fn org_crud(config: CatalogConfig) {
         catalog.get_org(created.id).await.expect("get org"),
         Some(described)
     );
-    assert_eq!(catalog.get_org_by_name("acme").await.expect("get org"), None);
+    assert_eq!(
+        catalog.get_org_by_name("acme").await.expect("get org"),
+        None
+    );
 
     catalog.delete_org(created.id).await.expect("delete org");
     assert_eq!(catalog.get_org(created.id).await.expect("get org"), None);
@@ -351,8 +372,14 @@ pub async fn users_create_get_and_unique(config: CatalogConfig) {
         catalog.get_user_by_name("alice").await.expect("get user"),
         Some(alice.clone())
     );
-    assert_eq!(catalog.get_user(Id::random()).await.expect("get user"), None);
-    assert_eq!(catalog.get_user_by_name("bob").await.expect("get user"), None);
+    assert_eq!(
+        catalog.get_user(Id::random()).await.expect("get user"),
+        None
+    );
+    assert_eq!(
+        catalog.get_user_by_name("bob").await.expect("get user"),
+        None
+    );
     assert_conflict(
         catalog.create_user("alice").await,
         "user with name alice already exists",
@@ -370,7 +397,10 @@ pub async fn reopen_keeps_data_and_migrations(config: CatalogConfig) {
             .expect("read schema_migrations")
     };
     let catalog = open(&config).await;
-    catalog.bootstrap(bootstrap_request()).await.expect("bootstrap");
+    catalog
+        .bootstrap(bootstrap_request())
+        .await
+        .expect("bootstrap");
     let acme = catalog
         .get_org_by_name("acme")
         .await
@@ -389,11 +419,42 @@ pub async fn reopen_keeps_data_and_migrations(config: CatalogConfig) {
     assert_eq!(applied().await, before);
     assert_eq!(catalog.get_bucket(b.id).await.expect("get bucket"), Some(b));
     assert_eq!(
-        catalog.bootstrap(bootstrap_request()).await.expect("bootstrap"),
+        catalog
+            .bootstrap(bootstrap_request())
+            .await
+            .expect("bootstrap"),
         BootstrapOutcome::AlreadyInitialized
     );
     // And a third opener, while the second is still open.
     let third = open(&config).await;
     assert_eq!(third.list_orgs().await.expect("list orgs"), [acme]);
     assert_eq!(applied().await, before);
+}
+
+/// Several processes starting at once on a new database: each open succeeds and the migrations
+/// run once.
+pub async fn concurrent_opens_migrate_once(config: CatalogConfig) {
+    let opens: Vec<_> = (0..4)
+        .map(|_| {
+            let config = config.clone();
+            tokio::spawn(async move { crate::open(&config).await })
+        })
+        .collect();
+    let mut catalogs = Vec::new();
+    for open in opens {
+        catalogs.push(open.await.expect("open task").expect("concurrent open"));
+    }
+    let mut conn = crate::sql::connect(&config).await.expect("connect");
+    let applied = crate::sql::migrate::applied(&mut conn)
+        .await
+        .expect("read schema_migrations");
+    assert_eq!(
+        applied.iter().map(|&(v, _)| v).collect::<Vec<_>>(),
+        (1..=applied.len() as i64).collect::<Vec<_>>(),
+        "{applied:?}"
+    );
+    assert!(!applied.is_empty());
+    for catalog in &catalogs {
+        assert_eq!(catalog.list_orgs().await.expect("list orgs"), []);
+    }
 }

@@ -5,7 +5,7 @@ use sqlx::AnyConnection;
 use sqlx::{Any, Executor};
 
 use super::errors::{db, on_insert, on_unique};
-use super::{dbrps, id_text, opt_id_text, orgs, rows, Dialect};
+use super::{dbrps, id_text, opt_id_text, orgs, rows, tables, Dialect};
 use crate::{
     Bucket, BucketFilter, BucketPatch, BucketType, Entity, Error, Id, Nanos, NewBucket, Result,
     SchemaType,
@@ -149,13 +149,15 @@ pub(super) async fn update(
         .ok_or(Error::NotFound(Entity::Bucket))
 }
 
-/// Deletes the bucket and its DBRP mappings, promoting a new default where one of them was.
+/// Deletes the bucket with its DBRP mappings (promoting a new default where one of them was),
+/// tables and file records.
 pub(super) async fn delete(conn: &mut AnyConnection, dialect: Dialect, id: Id) -> Result<()> {
     let Some(bucket) = get(&mut *conn, id).await? else {
         return Err(Error::NotFound(Entity::Bucket));
     };
     orgs::lock(conn, dialect, bucket.org_id).await?;
     dbrps::delete_for_bucket(conn, bucket.org_id, id).await?;
+    tables::delete_for_bucket(conn, dialect, id).await?;
     let done = sqlx::query("DELETE FROM buckets WHERE id = $1")
         .bind(id_text(id))
         .execute(&mut *conn)

@@ -3,11 +3,12 @@
 
 use async_trait::async_trait;
 
-use super::{auths, buckets, dbrps, now, orgs, SqlCatalog};
+use super::{auths, buckets, dbrps, files, now, orgs, tables, SqlCatalog};
 use crate::{
     Authorization, AuthorizationFilter, AuthorizationPatch, Bootstrap, BootstrapOutcome, Bucket,
-    BucketFilter, BucketPatch, Catalog, Dbrp, DbrpFilter, DbrpPatch, Id, NewAuthorization,
-    NewBucket, NewDbrp, NewOrg, Org, OrgPatch, Result, User,
+    BucketFilter, BucketPatch, Catalog, Column, Dbrp, DbrpFilter, DbrpPatch, Id, NewAuthorization,
+    NewBucket, NewDbrp, NewOrg, NewParquetFile, Org, OrgPatch, ParquetFile, Result, SchemaLimits,
+    Table, User,
 };
 
 #[async_trait]
@@ -160,6 +161,69 @@ impl Catalog for SqlCatalog {
     async fn delete_dbrp(&self, id: Id) -> Result<()> {
         let mut tx = self.begin_write().await?;
         dbrps::delete(&mut tx, self.dialect, id).await?;
+        tx.commit().await
+    }
+
+    async fn list_tables(&self, bucket_id: Id) -> Result<Vec<Table>> {
+        tables::list(&self.pool, bucket_id).await
+    }
+
+    /// A request that adds nothing is answered from one read, without the write lock.
+    async fn upsert_table(
+        &self,
+        bucket_id: Id,
+        name: &str,
+        columns: &[Column],
+        explicit: bool,
+        limits: SchemaLimits,
+    ) -> Result<Table> {
+        let request = tables::Request::new(name, columns)?;
+        if let Some(table) = tables::get(&self.pool, bucket_id, name).await? {
+            if tables::plan(&table, &request)?.is_empty() {
+                return Ok(table);
+            }
+        }
+        let mut tx = self.begin_write().await?;
+        let table = tables::upsert(
+            &mut tx,
+            self.dialect,
+            bucket_id,
+            &request,
+            explicit,
+            limits,
+            now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(table)
+    }
+
+    async fn add_parquet_files(&self, new: &[NewParquetFile]) -> Result<Vec<ParquetFile>> {
+        let mut tx = self.begin_write().await?;
+        let added = files::insert(&mut tx, new, now()).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    async fn list_parquet_files(&self, bucket_id: Id) -> Result<Vec<ParquetFile>> {
+        files::list(&self.pool, bucket_id).await
+    }
+
+    async fn replace_parquet_files(
+        &self,
+        remove: &[Id],
+        add: &[NewParquetFile],
+    ) -> Result<Vec<ParquetFile>> {
+        let mut tx = self.begin_write().await?;
+        files::remove(&mut tx, remove, true).await?;
+        let added = files::insert(&mut tx, add, now()).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    async fn delete_parquet_files(&self, ids: &[Id]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        files::remove(&mut tx, ids, false).await?;
         tx.commit().await
     }
 }

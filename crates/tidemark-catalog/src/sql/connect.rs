@@ -133,19 +133,28 @@ async fn session_settings(conn: &mut AnyConnection, dialect: Dialect) -> sqlx::R
 }
 
 /// WAL lets readers proceed while a write commits. The mode is stored in the file, so setting it
-/// once at start suffices; switching needs a lock that the busy timeout cannot wait for, which
-/// is why it is not part of the per-connection settings.
+/// once at start suffices. Switching needs an exclusive lock that the busy timeout does not wait
+/// for, so a switch that meets another connection (a concurrent first start) is retried here.
 async fn enable_wal(conn: &mut AnyConnection) -> Result<()> {
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode = WAL")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db)?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(Error::Internal(format!(
-            "SQLite refused WAL journal mode (it is {mode:?}); is the file on a network file system?"
-        )));
+    const RETRY: Duration = Duration::from_millis(50);
+    let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
+    loop {
+        let attempt = sqlx::query_scalar::<_, String>("PRAGMA journal_mode = WAL")
+            .fetch_one(&mut *conn)
+            .await;
+        let failure = match attempt {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => Error::Internal(format!(
+                "SQLite refused WAL journal mode (it is {mode:?}); \
+                 is the file on a network file system?"
+            )),
+            Err(e) => db(e),
+        };
+        if tokio::time::Instant::now() + RETRY > deadline {
+            return Err(failure);
+        }
+        tokio::time::sleep(RETRY).await;
     }
-    Ok(())
 }
 
 /// sqlx's SQLite URL for a path: absolute, every byte but the unreserved ones percent-encoded

@@ -14,9 +14,11 @@ mod catalog;
 mod connect;
 mod dbrps;
 mod errors;
+mod files;
 pub(crate) mod migrate;
 mod orgs;
 mod rows;
+mod tables;
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -5,7 +5,7 @@ use sqlx::AnyConnection;
 use sqlx::{Any, Executor};
 
 use super::errors::{db, is_unique_violation, on_unique};
-use super::{auths, buckets, id_text, rows, Dialect};
+use super::{auths, buckets, id_text, rows, tables, Dialect};
 use crate::{
     Action, AuthStatus, Bootstrap, BootstrapOutcome, BucketType, Entity, Error, Id, Nanos,
     NewAuthorization, NewBucket, NewOrg, Org, OrgPatch, Permission, Resource, ResourceType, Result,
@@ -164,6 +164,7 @@ pub(super) async fn update(
 /// rows are deleted too) instead of deadlocking with this.
 pub(super) async fn delete(conn: &mut AnyConnection, dialect: Dialect, id: Id) -> Result<()> {
     lock(conn, dialect, id).await?;
+    tables::delete_for_org(conn, dialect, id).await?;
     let id = id_text(id);
     for sql in [
         "DELETE FROM dbrps WHERE org_id = $1",

@@ -15,6 +15,11 @@ pub(super) fn text(row: &AnyRow, col: &str) -> Result<String> {
         .map_err(|e| decode_err(col, e))
 }
 
+pub(super) fn opt_text(row: &AnyRow, col: &str) -> Result<Option<String>> {
+    row.try_get::<Option<String>, _>(col)
+        .map_err(|e| decode_err(col, e))
+}
+
 pub(super) fn int(row: &AnyRow, col: &str) -> Result<i64> {
     row.try_get::<i64, _>(col).map_err(|e| decode_err(col, e))
 }
@@ -22,6 +27,12 @@ pub(super) fn int(row: &AnyRow, col: &str) -> Result<i64> {
 pub(super) fn opt_int(row: &AnyRow, col: &str) -> Result<Option<i64>> {
     row.try_get::<Option<i64>, _>(col)
         .map_err(|e| decode_err(col, e))
+}
+
+/// An integer stored wider than its type (every integer column is 64 bits).
+pub(super) fn narrow<T: TryFrom<i64>>(row: &AnyRow, col: &str) -> Result<T> {
+    let v = int(row, col)?;
+    T::try_from(v).map_err(|_| decode_err(col, format!("{v} is out of range")))
 }
 
 /// Flags are stored as 0/1 integers on both backends.

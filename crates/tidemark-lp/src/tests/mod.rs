@@ -11,14 +11,26 @@ use crate::{parse_lines, FieldValue, ParsedLine};
 /// A line in one string: `measurement [tags] fields @timestamp`, names unescaped and shown raw,
 /// floats with `{:?}` (so `1.0`, `-0.0`, `inf`), strings quoted with `{:?}`.
 pub(crate) fn describe(line: &ParsedLine<'_>) -> String {
-    let tags: Vec<String> = line.tags.iter().map(|t| format!("{}={}", t.key, t.value)).collect();
+    let tags: Vec<String> = line
+        .tags
+        .iter()
+        .map(|t| format!("{}={}", t.key, t.value))
+        .collect();
     let fields: Vec<String> = line
         .fields
         .iter()
         .map(|f| format!("{}={}", f.key, describe_value(&f.value)))
         .collect();
-    let ts = line.timestamp.map_or_else(|| "-".to_owned(), |t| t.to_string());
-    format!("{} [{}] {} @{}", line.measurement, tags.join(","), fields.join(","), ts)
+    let ts = line
+        .timestamp
+        .map_or_else(|| "-".to_owned(), |t| t.to_string());
+    format!(
+        "{} [{}] {} @{}",
+        line.measurement,
+        tags.join(","),
+        fields.join(","),
+        ts
+    )
 }
 
 pub(crate) fn describe_value(v: &FieldValue<'_>) -> String {
@@ -48,6 +60,9 @@ pub(crate) fn parse_all(body: &[u8]) -> Vec<String> {
             Err(e) => format!("{}: {e}", e.line),
         });
     }
-    assert_eq!(owned, borrowed, "parse_lines and next_borrowed disagree on {body:?}");
+    assert_eq!(
+        owned, borrowed,
+        "parse_lines and next_borrowed disagree on {body:?}"
+    );
     owned
 }

@@ -70,11 +70,8 @@ mod tests {
             ("Token ", Err(Missing::Malformed)),
         ];
         for (header, want) in cases {
-            assert_eq!(
-                from_authorization_header(header.as_bytes()).as_deref(),
-                want.map(|s| s),
-                "{header}"
-            );
+            let got = from_authorization_header(header.as_bytes());
+            assert_eq!(got.as_deref().map_err(|e| *e), want, "{header}");
         }
     }
 

@@ -32,8 +32,32 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// A JSON body, bounded by the router's body limit. Unknown fields are ignored; malformed JSON,
-/// wrong types and missing required fields are 400 with serde's message naming the field.
+/// The caller of a v1 endpoint (`/write`, `/query`): like [`Caller`], but the token may also
+/// come as the `p` query parameter (`u` is ignored), as InfluxDB 1.x clients send it.
+#[derive(Debug, Clone)]
+pub(crate) struct V1Caller(pub(crate) Arc<Principal>);
+
+impl FromRequestParts<AppState> for V1Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        if parts.headers.contains_key(http::header::AUTHORIZATION) {
+            return Caller::from_request_parts(parts, state)
+                .await
+                .map(|c| Self(c.0));
+        }
+        let params = Params::from_request_parts(parts, state).await?;
+        let token = params
+            .text("p")
+            .ok_or_else(Error::unauthenticated)?;
+        let principal = state.service.authenticator().authenticate(&token).await?;
+        Ok(Self(principal))
+    }
+}
+
+/// A JSON object body, bounded by the router's body limit. Unknown fields are ignored; malformed
+/// JSON, a body that is not an object, wrong types and missing required fields are 400 with
+/// serde's message naming the field.
 #[derive(Debug)]
 pub(crate) struct JsonBody<T>(pub(crate) T);
 
@@ -48,6 +72,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                 Error::invalid(format!("failed to read request body: {rejection}"))
             }
         })?;
+        // serde would also read a struct from a JSON array (`["acme"]` as `{"name":"acme"}`);
+        // every body of the API is an object.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            // Keep serde's message for what is not JSON at all.
+            return Err(Error::invalid(
+                match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+                    Err(e) => format!("failed to decode request body: {e}"),
+                    Ok(_) => "failed to decode request body: expected a JSON object".to_owned(),
+                },
+            ));
+        }
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| Error::invalid(format!("failed to decode request body: {e}")))

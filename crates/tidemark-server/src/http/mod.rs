@@ -7,8 +7,10 @@ mod dbrps;
 mod extract;
 mod links;
 mod orgs;
+mod query;
 mod response;
 mod system;
+mod write;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,7 +18,7 @@ use std::time::Instant;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use http::header::HeaderValue;
 use tracing::Instrument;
@@ -43,6 +45,16 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(system::metrics))
         .route("/api/v2", get(system::routes))
         .route("/api/v2/resources", get(system::resources))
+        .route(
+            "/api/v2/write",
+            post(write::v2).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/write", post(write::v1).layer(DefaultBodyLimit::disable()))
+        .route(
+            "/api/v3/write_lp",
+            post(write::v3).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/v3/query_sql", get(query::get).post(query::post))
         .route("/api/v2/orgs", get(orgs::list).post(orgs::create))
         .route(
             "/api/v2/orgs/{id}",

@@ -38,9 +38,11 @@ impl IntoResponse for Error {
                 message: &self.message,
             },
         );
-        response
-            .headers_mut()
-            .insert("x-platform-error-code", HeaderValue::from_static(code));
+        let headers = response.headers_mut();
+        headers.insert("x-platform-error-code", HeaderValue::from_static(code));
+        if let Some(seconds) = self.code.retry_after() {
+            headers.insert(http::header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }

@@ -200,6 +200,9 @@ impl Service {
         }
         self.catalog.delete_bucket(id).await?;
         self.forget_bucket_names();
-        Ok(())
+        self.engine.drop_bucket(id).await.map_err(|e| {
+            tracing::error!(bucket = %id, error = %e, "deleting the bucket's data failed");
+            Error::internal("the bucket is deleted but some of its files could not be removed")
+        })
     }
 }

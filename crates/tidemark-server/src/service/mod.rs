@@ -8,7 +8,9 @@ mod buckets;
 mod dbrps;
 mod orgs;
 mod page;
+mod query;
 mod validate;
+mod write;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -22,6 +24,8 @@ pub use buckets::{CreateBucket, ListBuckets, RetentionRule, UpdateBucket};
 pub use dbrps::{CreateDbrp, ListDbrps, OrgRef};
 pub use orgs::ListOrgs;
 pub use page::{Page, Paged};
+pub use query::{params_from_json, Query, QueryLanguage};
+pub use write::Write;
 
 use crate::auth::{token, Authenticator};
 use crate::error::{Error, Result};
@@ -48,16 +52,24 @@ pub const OPERATOR_USER: &str = "admin";
 #[derive(Debug)]
 pub struct Service {
     catalog: Arc<dyn Catalog>,
+    engine: Arc<tidemark_storage::Engine>,
+    query: Arc<tidemark_query::QueryEngine>,
     auth: Authenticator,
     /// (org, bucket name) → bucket, for the lookups every write and query makes.
     buckets_by_name: RwLock<HashMap<(Id, String), Bucket>>,
 }
 
 impl Service {
-    pub fn new(catalog: Arc<dyn Catalog>) -> Self {
+    pub fn new(
+        catalog: Arc<dyn Catalog>,
+        engine: Arc<tidemark_storage::Engine>,
+        query: Arc<tidemark_query::QueryEngine>,
+    ) -> Self {
         Self {
             auth: Authenticator::new(Arc::clone(&catalog)),
             catalog,
+            engine,
+            query,
             buckets_by_name: RwLock::new(HashMap::new()),
         }
     }
@@ -68,6 +80,10 @@ impl Service {
 
     pub fn catalog(&self) -> &Arc<dyn Catalog> {
         &self.catalog
+    }
+
+    pub fn engine(&self) -> &Arc<tidemark_storage::Engine> {
+        &self.engine
     }
 
     /// Creates the default org and the operator token on the first start; does nothing later.

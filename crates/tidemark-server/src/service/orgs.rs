@@ -17,7 +17,11 @@ pub struct ListOrgs {
 
 impl Service {
     pub async fn list_orgs(&self, p: &Principal, f: &ListOrgs, page: &Page) -> Result<Paged<Org>> {
-        let mut orgs = self.catalog.list_orgs().await?;
+        // A filter naming an org that does not exist is a 404, as in InfluxDB.
+        let mut orgs = match self.resolve_org(f.org_id, f.org.as_deref()).await? {
+            Some(org) => vec![org],
+            None => self.catalog.list_orgs().await?,
+        };
         orgs.retain(|o| {
             f.org.as_ref().is_none_or(|n| &o.name == n)
                 && f.org_id.is_none_or(|id| o.id == id)
@@ -66,9 +70,21 @@ impl Service {
             ));
         }
         self.org_or_404(id).await?;
+        let buckets = self
+            .catalog
+            .list_buckets(&tidemark_catalog::BucketFilter {
+                org_id: Some(id),
+                ..Default::default()
+            })
+            .await?;
         self.catalog.delete_org(id).await?;
         self.auth.forget_all();
         self.forget_bucket_names();
+        for b in buckets {
+            if let Err(e) = self.engine.drop_bucket(b.id).await {
+                tracing::error!(bucket = %b.id, error = %e, "deleting the data of a deleted org's bucket failed");
+            }
+        }
         Ok(())
     }
 }

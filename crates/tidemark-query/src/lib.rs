@@ -1,0 +1,247 @@
+//! The query engine: SQL over one bucket, answered by DataFusion from the write engine's
+//! buffered rows and Parquet files.
+//!
+//! Each query gets its own DataFusion session whose default catalog `public` holds the bucket's
+//! tables as schema `iox` (InfluxDB 3's names), with `information_schema` enabled. Each table
+//! is a [`TableProvider`](datafusion::datasource::TableProvider) (`table.rs`) that turns the
+//! filters' time range into the chunks that can hold matching rows, reads files through the
+//! engine's object store, and de-duplicates only where chunks overlap (`dedupe.rs`).
+//!
+//! Planning and execution run on a Tokio runtime owned by the [`QueryEngine`] (`runtime.rs`),
+//! so CPU-heavy queries never stall the runtime that serves connections.
+//!
+//! **Invariant:** this crate never writes. Sessions refuse DDL, DML and `SET`-like statements,
+//! and nothing here calls a write method of the engine or the object store.
+
+mod catalog;
+mod dedupe;
+mod error;
+mod runtime;
+mod table;
+mod time_range;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::execution::object_store::ObjectStoreUrl;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+use datafusion::execution::context::SQLOptions;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use tidemark_catalog::Bucket;
+use tidemark_storage::Engine;
+
+pub use error::{Error, Result};
+pub use runtime::QueryStream;
+
+/// Where the engine's object store is registered in every session's runtime environment.
+const STORE_URL: &str = "tidemark://objects/";
+
+/// How the query engine runs.
+#[derive(Debug, Clone)]
+pub struct QueryConfig {
+    /// Worker threads of the query runtime.
+    pub threads: usize,
+    /// How many partitions DataFusion splits a plan into.
+    pub target_partitions: usize,
+    /// Memory all running queries may use together, in bytes; `None` is unbounded.
+    pub memory_limit: Option<usize>,
+}
+
+impl Default for QueryConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Self {
+            threads: cores,
+            target_partitions: cores,
+            memory_limit: None,
+        }
+    }
+}
+
+/// A query parameter's value (`$name` in the SQL).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    String(String),
+}
+
+/// Named parameters, without the `$`.
+pub type Params = BTreeMap<String, Param>;
+
+impl Param {
+    fn scalar(&self) -> ScalarValue {
+        match self {
+            Self::Null => ScalarValue::Null,
+            Self::Bool(b) => ScalarValue::Boolean(Some(*b)),
+            Self::Int(i) => ScalarValue::Int64(Some(*i)),
+            Self::UInt(u) => ScalarValue::UInt64(Some(*u)),
+            Self::Float(f) => ScalarValue::Float64(Some(*f)),
+            Self::String(s) => ScalarValue::Utf8(Some(s.clone())),
+        }
+    }
+}
+
+/// A running query: its schema (known before the first batch) and its batches.
+pub struct QueryOutput {
+    pub schema: SchemaRef,
+    pub stream: QueryStream,
+}
+
+impl std::fmt::Debug for QueryOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryOutput").field("schema", &self.schema).finish_non_exhaustive()
+    }
+}
+
+/// A table as the session's catalog lists it (the bucket's tables and `information_schema`).
+#[derive(Debug, Clone)]
+pub struct TableInfo {
+    pub catalog: String,
+    pub schema: String,
+    pub name: String,
+    /// `BASE TABLE` or `VIEW`, as `information_schema.tables` says.
+    pub table_type: String,
+    pub arrow_schema: SchemaRef,
+}
+
+/// SQL over buckets. One per server; cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct QueryEngine {
+    engine: Arc<Engine>,
+    runtime: runtime::QueryRuntime,
+    env: Arc<RuntimeEnv>,
+    session: SessionConfig,
+    store_url: ObjectStoreUrl,
+}
+
+impl QueryEngine {
+    pub fn new(engine: Arc<Engine>, config: QueryConfig) -> Result<Self> {
+        let store_url = ObjectStoreUrl::parse(STORE_URL)?;
+        let mut env = RuntimeEnvBuilder::new();
+        if let Some(limit) = config.memory_limit {
+            env = env.with_memory_limit(limit, 1.0);
+        }
+        let env = env.build_arc()?;
+        env.register_object_store(store_url.as_ref(), engine.object_store());
+        Ok(Self {
+            runtime: runtime::QueryRuntime::new(config.threads)?,
+            session: session_config(&config),
+            engine,
+            env,
+            store_url,
+        })
+    }
+
+    /// A session over `bucket`: its tables in `public.iox`, `information_schema`, no writes.
+    fn context(&self, bucket: &Bucket) -> Result<SessionContext> {
+        let state = SessionStateBuilder::new()
+            .with_config(self.session.clone())
+            .with_runtime_env(Arc::clone(&self.env))
+            .with_default_features()
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        catalog::register_bucket(&ctx, &self.engine, bucket, &self.store_url)?;
+        Ok(ctx)
+    }
+
+    /// Runs `sql` over `bucket` with `$name` parameters bound from `params`.
+    pub async fn sql(&self, bucket: &Bucket, sql: &str, params: &Params) -> Result<QueryOutput> {
+        let ctx = self.context(bucket)?;
+        let sql = sql.to_owned();
+        let params = params.clone();
+        let (schema, stream) = self
+            .runtime
+            .stream(async move {
+                let df = bind(plan(&ctx, &sql).await?, &params)?;
+                let physical = df.create_physical_plan().await?;
+                let schema = physical.schema();
+                let stream = datafusion::physical_plan::execute_stream(physical, ctx.task_ctx())?;
+                Ok((schema, stream))
+            })
+            .await?;
+        Ok(QueryOutput { schema, stream })
+    }
+
+    /// The schema `sql` would answer with, without running it (parameters may stay unbound).
+    pub async fn schema(&self, bucket: &Bucket, sql: &str) -> Result<SchemaRef> {
+        let ctx = self.context(bucket)?;
+        let sql = sql.to_owned();
+        self.runtime
+            .run(async move {
+                let df = plan(&ctx, &sql).await?;
+                Ok(Arc::new(df.schema().as_arrow().clone()))
+            })
+            .await
+    }
+
+    /// Every table the bucket's sessions can see, `information_schema` included.
+    pub async fn tables(&self, bucket: &Bucket) -> Result<Vec<TableInfo>> {
+        let ctx = self.context(bucket)?;
+        self.runtime
+            .run(async move {
+                let mut out = Vec::new();
+                for catalog_name in ctx.catalog_names() {
+                    let Some(catalog) = ctx.catalog(&catalog_name) else { continue };
+                    for schema_name in catalog.schema_names() {
+                        let Some(schema) = catalog.schema(&schema_name) else { continue };
+                        for name in schema.table_names() {
+                            let Some(table) = schema.table(&name).await? else { continue };
+                            out.push(TableInfo {
+                                catalog: catalog_name.clone(),
+                                schema: schema_name.clone(),
+                                name,
+                                table_type: table.table_type().to_string(),
+                                arrow_schema: table.schema(),
+                            });
+                        }
+                    }
+                }
+                out.sort_by(|a, b| (&a.catalog, &a.schema, &a.name).cmp(&(&b.catalog, &b.schema, &b.name)));
+                Ok(out)
+            })
+            .await
+    }
+}
+
+fn session_config(config: &QueryConfig) -> SessionConfig {
+    let mut session = SessionConfig::new()
+        .with_default_catalog_and_schema(catalog::CATALOG, catalog::SCHEMA)
+        .with_information_schema(true)
+        .with_target_partitions(config.target_partitions.max(1));
+    let options = session.options_mut();
+    // Decode filters inside the Parquet reader, skipping rows before materialising them.
+    options.execution.parquet.pushdown_filters = true;
+    options.execution.parquet.reorder_filters = true;
+    // Plain Utf8 everywhere: the table schemas use it, and not every Flight client reads views.
+    options.execution.parquet.schema_force_view_types = false;
+    options.sql_parser.map_string_types_to_utf8view = false;
+    session
+}
+
+/// Parses and plans `sql`, refusing anything that would change state (DDL such as
+/// `CREATE EXTERNAL TABLE`, which could read server files, DML such as `COPY`, and `SET`).
+async fn plan(ctx: &SessionContext, sql: &str) -> Result<DataFrame> {
+    let options = SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false);
+    Ok(ctx.sql_with_options(sql, options).await?)
+}
+
+fn bind(df: DataFrame, params: &Params) -> Result<DataFrame> {
+    if params.is_empty() {
+        return Ok(df);
+    }
+    let values: HashMap<String, ScalarValue> = params.iter().map(|(k, v)| (k.clone(), v.scalar())).collect();
+    Ok(df.with_param_values(ParamValues::from(values))?)
+}

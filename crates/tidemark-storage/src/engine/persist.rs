@@ -1,0 +1,302 @@
+//! Persistence: the buffer becomes Parquet files on the object store, registered in the
+//! catalog, after which the WAL segments it came from are released.
+//!
+//! Order matters for durability: cut the WAL and freeze the buffer together (under the write
+//! gate), write and upload every file, register them all in one catalog transaction, make them
+//! visible and drop the frozen buffer together (under the state lock), and only then checkpoint
+//! the WAL. A crash at any point leaves every acknowledged row in the WAL or in a registered file
+//! (or both: replaying rows already persisted is harmless, duplicates merge).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStoreExt, PutPayload};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, Encoding, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use tidemark_catalog::{Id, NewParquetFile};
+
+use super::{Buffers, Engine};
+use crate::dedupe::sort_dedupe;
+use crate::error::{Error, Result};
+use crate::schema::TIME_COLUMN;
+
+#[derive(Debug, Clone, Copy)]
+pub struct PersistConfig {
+    /// Persist when the buffer holds about this many bytes.
+    pub max_buffer_bytes: usize,
+    /// Persist when the oldest buffered row is this old.
+    pub max_age: Duration,
+    /// How often the background task looks.
+    pub check_interval: Duration,
+}
+
+impl Default for PersistConfig {
+    fn default() -> Self {
+        Self {
+            max_buffer_bytes: 256 * 1024 * 1024,
+            max_age: Duration::from_secs(600),
+            check_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What one persistence did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersistReport {
+    pub files: usize,
+    pub rows: usize,
+    pub bytes: usize,
+}
+
+/// `yyyy-mm-dd` of a day number (days since 1970-01-01), by Howard Hinnant's civil calendar.
+pub(crate) fn date_of_day(day: i32) -> String {
+    let z = i64::from(day) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn writer_properties() -> Result<WriterProperties> {
+    Ok(WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3)?))
+        .set_dictionary_enabled(true)
+        .set_statistics_enabled(EnabledStatistics::Page)
+        // Sorted timestamps delta-encode to almost nothing; a dictionary would not help them.
+        .set_column_dictionary_enabled(TIME_COLUMN.into(), false)
+        .set_column_encoding(TIME_COLUMN.into(), Encoding::DELTA_BINARY_PACKED)
+        .set_max_row_group_row_count(Some(1024 * 1024))
+        .build())
+}
+
+/// Makes a file written under `root` durable: the file, then each directory up to `root`, so
+/// that a new directory entry survives a power loss too.
+fn sync_local_object(root: &std::path::Path, relative: &str) -> Result<()> {
+    let io = |what: &std::path::Path| {
+        let what = what.display().to_string();
+        move |source| Error::Io {
+            context: format!("fsync {what}"),
+            source,
+        }
+    };
+    let file = root.join(relative);
+    std::fs::File::open(&file)
+        .and_then(|f| f.sync_all())
+        .map_err(io(&file))?;
+    let mut dir = file.parent();
+    while let Some(d) = dir {
+        std::fs::File::open(d)
+            .and_then(|f| f.sync_all())
+            .map_err(io(d))?;
+        if d == root {
+            break;
+        }
+        dir = d.parent();
+    }
+    Ok(())
+}
+
+pub(crate) fn encode_parquet(batch: &arrow::array::RecordBatch) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut writer = ArrowWriter::try_new(&mut buf, batch.schema(), Some(writer_properties()?))?;
+    writer.write(batch)?;
+    writer.close()?;
+    Ok(buf)
+}
+
+impl Engine {
+    /// Whether the buffer is due for persistence.
+    pub fn persist_due(&self) -> bool {
+        let state = self.state();
+        let cfg = self.config.persist;
+        state.frozen.is_some()
+            || state.active_bytes >= cfg.max_buffer_bytes
+            || state.active_since.is_some_and(|t| t.elapsed() >= cfg.max_age)
+    }
+
+    /// Persists everything buffered now.
+    pub async fn persist(&self) -> Result<PersistReport> {
+        let _one = self.persisting.lock().await;
+        // A frozen buffer left by a failed attempt goes first; nothing new is frozen until it is
+        // persisted, so the WAL cut stays right.
+        let last_seq = {
+            let _gate = self.gate.write().await;
+            let last_seq = self.wal.rotate().await?;
+            let mut state = self.state();
+            if state.frozen.is_none() {
+                let active = std::mem::take(&mut state.active);
+                state.frozen = Some(active);
+                state.active_bytes = 0;
+                state.active_since = None;
+            }
+            last_seq
+        };
+        let mut files = Vec::new();
+        let mut report = PersistReport::default();
+        let work = self.frozen_partitions()?;
+        for (bucket, table_id, day, batch, sort_key) in work {
+            let Some(schema) = self.schema_by_id(bucket, table_id) else {
+                continue;
+            };
+            let sorted = sort_dedupe(schema.arrow_schema(), &sort_key.iter().map(String::as_str).collect::<Vec<_>>(), &[batch])?;
+            if sorted.num_rows() == 0 {
+                continue;
+            }
+            let file = self.upload(bucket, table_id, day, &sorted, 0).await?;
+            report.files += 1;
+            report.rows += sorted.num_rows();
+            report.bytes += file.size_bytes as usize;
+            files.push(file);
+        }
+        // Files of buckets deleted meanwhile are not registered (and their objects go).
+        let mut gone = Vec::new();
+        for bucket in files.iter().map(|f| f.bucket_id).collect::<std::collections::BTreeSet<_>>() {
+            if self.catalog.get_bucket(bucket).await?.is_none() {
+                gone.push(bucket);
+            }
+        }
+        let (dropped, files): (Vec<_>, Vec<_>) =
+            files.into_iter().partition(|f| gone.contains(&f.bucket_id));
+        self.delete_objects(dropped.into_iter().map(|f| f.path).collect()).await;
+        let registered = match self.catalog.add_parquet_files(&files).await {
+            Ok(r) => r,
+            Err(e) => {
+                self.delete_objects(files.iter().map(|f| f.path.clone()).collect()).await;
+                return Err(Error::Catalog(e));
+            }
+        };
+        {
+            let mut state = self.state();
+            for f in registered {
+                state
+                    .files
+                    .entry((f.bucket_id, f.table_id))
+                    .or_default()
+                    .push(f);
+            }
+            state.frozen = None;
+        }
+        self.wal.checkpoint(last_seq).await?;
+        Ok(report)
+    }
+
+    /// Snapshots of every partition of the frozen buffer: (bucket, table, day, rows, sort key).
+    #[allow(clippy::type_complexity)]
+    fn frozen_partitions(&self) -> Result<Vec<(Id, Id, i32, arrow::array::RecordBatch, Vec<String>)>> {
+        let mut state = self.state();
+        let mut out = Vec::new();
+        let schemas = state.schemas.clone();
+        let Some(frozen): Option<&mut Buffers> = state.frozen.as_mut() else {
+            return Ok(out);
+        };
+        for ((bucket, name), table) in frozen.iter_mut() {
+            let Some(schema) = schemas.get(&(*bucket, name.clone())) else {
+                continue;
+            };
+            let sort_key: Vec<String> = schema.sort_key().into_iter().map(str::to_owned).collect();
+            for (day, partition) in table.partitions.iter_mut() {
+                if partition.rows() > 0 {
+                    out.push((*bucket, schema.table_id, *day, partition.snapshot(schema)?, sort_key.clone()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn schema_by_id(&self, bucket: Id, table_id: Id) -> Option<Arc<crate::schema::TableSchema>> {
+        self.state()
+            .schemas
+            .iter()
+            .find(|((b, _), s)| *b == bucket && s.table_id == table_id)
+            .map(|(_, s)| Arc::clone(s))
+    }
+
+    /// Writes one sorted batch as a Parquet object and describes it for the catalog.
+    pub(crate) async fn upload(
+        &self,
+        bucket: Id,
+        table_id: Id,
+        day: i32,
+        batch: &arrow::array::RecordBatch,
+        level: i16,
+    ) -> Result<NewParquetFile> {
+        let bytes = encode_parquet(batch)?;
+        let id = Id::random();
+        let path = format!("{bucket}/{table_id}/{}/{id}.parquet", date_of_day(day));
+        let size = bytes.len();
+        self.store
+            .put(&ObjectPath::from(path.as_str()), PutPayload::from(bytes))
+            .await?;
+        if let Some(root) = &self.config.local_object_root {
+            let root = root.clone();
+            let relative = path.clone();
+            tokio::task::spawn_blocking(move || sync_local_object(&root, &relative))
+                .await
+                .map_err(|e| Error::Internal(format!("fsync task: {e}")))??;
+        }
+        let (min_time, max_time) = crate::dedupe::time_range(batch)?;
+        Ok(NewParquetFile {
+            id,
+            bucket_id: bucket,
+            table_id,
+            partition_day: day,
+            path,
+            min_time,
+            max_time,
+            row_count: batch.num_rows() as i64,
+            size_bytes: size as i64,
+            level,
+        })
+    }
+
+    pub(crate) async fn delete_objects(&self, paths: Vec<String>) {
+        for path in paths {
+            if let Err(e) = self.store.delete(&ObjectPath::from(path.as_str())).await {
+                tracing::warn!(%path, error = %e, "could not delete an object; it is orphaned");
+            }
+        }
+    }
+
+    /// Persists in the background whenever the buffer is due, until `shutdown` fires.
+    pub fn spawn_persister(
+        self: &Arc<Self>,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<()> {
+        let engine = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(engine.config.persist.check_interval);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = shutdown.changed() => return,
+                }
+                if engine.persist_due() {
+                    match engine.persist().await {
+                        Ok(r) => tracing::info!(files = r.files, rows = r.rows, bytes = r.bytes, "persisted the buffer"),
+                        Err(e) => tracing::error!(error = %e, "persisting the buffer failed; will retry"),
+                    }
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::date_of_day;
+
+    #[test]
+    fn dates() {
+        assert_eq!(date_of_day(0), "1970-01-01");
+        assert_eq!(date_of_day(-1), "1969-12-31");
+        assert_eq!(date_of_day(19_723), "2024-01-01");
+        assert_eq!(date_of_day(11_016), "2000-02-29");
+    }
+}

@@ -1,0 +1,17 @@
+//! The write engine: line protocol in, durable and queryable rows out.
+//!
+//! A write is validated against its table's schema, appended to the WAL (one record per
+//! request, group-committed and fsync'd before the acknowledgement), and applied to the
+//! in-memory buffer, where queries see it at once. The buffer is persisted to Parquet on the
+//! object store, files are compacted and expired in the background.
+
+pub mod batch;
+pub mod buffer;
+pub mod dedupe;
+pub mod engine;
+pub mod error;
+pub mod schema;
+pub mod wal;
+
+pub use error::{Error, Result};
+pub use engine::{Engine, EngineConfig, OpenReport, PersistConfig, TableData, WriteOutcome, WriteRequest, MAX_LINE_ERRORS};

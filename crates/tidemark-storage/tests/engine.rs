@@ -1,0 +1,255 @@
+//! The engine against a real SQLite catalog and a local object store: writes, validation,
+//! duplicates, replay after a restart, persistence.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::array::RecordBatch;
+use arrow::util::pretty::pretty_format_batches;
+use object_store::ObjectStoreExt;
+use tidemark_catalog::{
+    Bucket, BucketType, Catalog, CatalogConfig, NewBucket, NewOrg, SchemaLimits, SchemaType,
+};
+use tidemark_lp::Precision;
+use tidemark_storage::dedupe::sort_dedupe;
+use tidemark_storage::wal::{Recovery, WalConfig};
+use tidemark_storage::{Engine, EngineConfig, PersistConfig, WriteOutcome, WriteRequest};
+
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    dir: std::path::PathBuf,
+    catalog: Arc<dyn Catalog>,
+    bucket: Bucket,
+}
+
+async fn fixture(schema_type: SchemaType) -> Fixture {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_owned();
+    let catalog = tidemark_catalog::open(&CatalogConfig::Sqlite {
+        path: dir.join("catalog.sqlite"),
+    })
+    .await
+    .unwrap();
+    let org = catalog
+        .create_org(NewOrg {
+            name: "o".into(),
+            description: String::new(),
+        })
+        .await
+        .unwrap();
+    let bucket = catalog
+        .create_bucket(NewBucket {
+            org_id: org.id,
+            name: "b".into(),
+            description: String::new(),
+            bucket_type: BucketType::User,
+            retention_seconds: 0,
+            shard_group_duration_seconds: None,
+            schema_type,
+        })
+        .await
+        .unwrap();
+    Fixture {
+        _tmp: tmp,
+        dir,
+        catalog,
+        bucket,
+    }
+}
+
+fn config(dir: &Path, limits: SchemaLimits) -> EngineConfig {
+    EngineConfig {
+        wal: WalConfig {
+            dir: dir.join("wal"),
+            flush_window: Duration::from_millis(1),
+            recovery: Recovery::Strict,
+            segment_max_bytes: 1 << 20,
+        },
+        limits,
+        persist: PersistConfig::default(),
+        local_object_root: Some(dir.join("objects")),
+    }
+}
+
+async fn open(f: &Fixture) -> Arc<Engine> {
+    let objects = f.dir.join("objects");
+    std::fs::create_dir_all(&objects).unwrap();
+    let store = Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&objects).unwrap());
+    Engine::open(config(&f.dir, SchemaLimits::default()), Arc::clone(&f.catalog), store)
+        .await
+        .unwrap()
+        .0
+}
+
+async fn write(engine: &Engine, bucket: &Bucket, body: &str) -> WriteOutcome {
+    write_with(engine, bucket, body, true).await
+}
+
+async fn write_with(engine: &Engine, bucket: &Bucket, body: &str, accept_partial: bool) -> WriteOutcome {
+    engine
+        .write(WriteRequest {
+            bucket,
+            body: body.as_bytes(),
+            precision: Some(Precision::Nanosecond),
+            now: 1_000,
+            accept_partial,
+            sync: true,
+        })
+        .await
+        .unwrap()
+}
+
+/// The table as a query sees it: buffered batches and files (read back), merged.
+async fn rows(engine: &Engine, bucket: &Bucket, table: &str) -> String {
+    let data = engine
+        .table_data(bucket.id, table, i64::MIN, i64::MAX)
+        .unwrap()
+        .unwrap();
+    let schema = data.schema.arrow_schema().clone();
+    let mut batches: Vec<RecordBatch> = Vec::new();
+    for file in &data.files {
+        let bytes = engine
+            .object_store()
+            .get(&object_store::path::Path::from(file.path.as_str()))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)
+            .unwrap()
+            .build()
+            .unwrap();
+        for b in reader {
+            let b = b.unwrap();
+            // Files may lack later columns: widen to the current schema.
+            let columns = schema
+                .fields()
+                .iter()
+                .map(|f| match b.column_by_name(f.name()) {
+                    Some(c) => arrow::compute::cast(c, f.data_type()).unwrap(),
+                    None => arrow::array::new_null_array(f.data_type(), b.num_rows()),
+                })
+                .collect();
+            batches.push(RecordBatch::try_new(schema.clone(), columns).unwrap());
+        }
+    }
+    batches.extend(data.batches);
+    let merged = sort_dedupe(&schema, &data.schema.sort_key(), &batches).unwrap();
+    pretty_format_batches(&[merged]).unwrap().to_string()
+}
+
+#[tokio::test]
+async fn writes_are_queryable_at_once_and_duplicates_merge() {
+    let f = fixture(SchemaType::Implicit).await;
+    let engine = open(&f).await;
+    let out = write(
+        &engine,
+        &f.bucket,
+        "cpu,host=a usage=1,idle=2i 10\ncpu,host=b usage=3 10\ncpu,host=a usage=5 10\ncpu,host=a state=\"ok\" 10",
+    )
+    .await;
+    assert_eq!(out.lines_written, 4);
+    assert!(out.errors.is_empty());
+    let expected = "\
++------+------+-------+-------------------------------+-------+
+| host | idle | state | time                          | usage |
++------+------+-------+-------------------------------+-------+
+| a    | 2    | ok    | 1970-01-01T00:00:00.000000010 | 5.0   |
+| b    |      |       | 1970-01-01T00:00:00.000000010 | 3.0   |
++------+------+-------+-------------------------------+-------+";
+    assert_eq!(rows(&engine, &f.bucket, "cpu").await, expected);
+}
+
+#[tokio::test]
+async fn bad_lines_are_refused_one_by_one_and_the_rest_kept() {
+    let f = fixture(SchemaType::Implicit).await;
+    let engine = open(&f).await;
+    write(&engine, &f.bucket, "m f=1 1").await;
+    let out = write(
+        &engine,
+        &f.bucket,
+        "m f=2 2\nm f=3i 3\nnot line protocol\nm,f=x g=1 4\nm g=1 5",
+    )
+    .await;
+    assert_eq!(out.lines_written, 2);
+    let errors: Vec<String> = out.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(errors[0].starts_with("error writing line 2 (1-based): field type conflict: input field \"f\" on measurement \"m\" is type integer, already exists as type float"), "{}", errors[0]);
+    assert!(errors[1].starts_with("error parsing line 3 (1-based)"), "{}", errors[1]);
+    assert!(errors[2].contains("line 4") && errors[2].contains("iox::column_type::tag"), "{}", errors[2]);
+    // Nothing is written when partial writes are refused.
+    let out = write_with(&engine, &f.bucket, "m f=9 9\nm f=\"s\" 10", false).await;
+    assert_eq!(out.lines_written, 0);
+    assert_eq!(out.rejected, 1);
+    assert!(!rows(&engine, &f.bucket, "m").await.contains("9.0"));
+}
+
+#[tokio::test]
+async fn explicit_buckets_refuse_measurements_without_a_schema() {
+    let f = fixture(SchemaType::Explicit).await;
+    let engine = open(&f).await;
+    let out = write(&engine, &f.bucket, "m f=1 1").await;
+    assert_eq!(out.lines_written, 0);
+    assert!(out.errors[0].to_string().contains("no schema"), "{:?}", out.errors);
+}
+
+#[tokio::test]
+async fn column_limit_refuses_the_lines_that_pass_it() {
+    let f = fixture(SchemaType::Implicit).await;
+    let objects = f.dir.join("objects");
+    std::fs::create_dir_all(&objects).unwrap();
+    let store = Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&objects).unwrap());
+    let limits = SchemaLimits {
+        max_tables_per_bucket: 2,
+        max_columns_per_table: 3,
+    };
+    let (engine, _) = Engine::open(config(&f.dir, limits), Arc::clone(&f.catalog), store)
+        .await
+        .unwrap();
+    assert_eq!(write(&engine, &f.bucket, "m a=1,b=2 1").await.lines_written, 1);
+    let out = write(&engine, &f.bucket, "m c=1 2").await;
+    assert_eq!(out.lines_written, 0);
+    assert!(out.errors[0].message.contains("limit"), "{:?}", out.errors);
+    write(&engine, &f.bucket, "n a=1 1").await;
+    let out = write(&engine, &f.bucket, "third a=1 1").await;
+    assert!(out.errors[0].message.contains("tables"), "{:?}", out.errors);
+}
+
+#[tokio::test]
+async fn acknowledged_writes_survive_a_restart_through_the_wal() {
+    let f = fixture(SchemaType::Implicit).await;
+    {
+        let engine = open(&f).await;
+        for i in 0..20 {
+            write(&engine, &f.bucket, &format!("m,t=x v={i} {i}")).await;
+        }
+    }
+    let engine = open(&f).await;
+    assert_eq!(engine.buffered_rows(), 20);
+    assert!(rows(&engine, &f.bucket, "m").await.contains("19.0"));
+}
+
+#[tokio::test]
+async fn persistence_moves_rows_to_parquet_and_checkpoints_the_wal() {
+    let f = fixture(SchemaType::Implicit).await;
+    let engine = open(&f).await;
+    write(&engine, &f.bucket, "m,t=x v=1 10\nm,t=y v=2 86400000000010").await;
+    let before = rows(&engine, &f.bucket, "m").await;
+    let report = engine.persist().await.unwrap();
+    assert_eq!((report.files, report.rows), (2, 2));
+    assert_eq!(engine.buffered_rows(), 0);
+    assert_eq!(rows(&engine, &f.bucket, "m").await, before);
+    // A newer write of the same point wins over the persisted one.
+    write(&engine, &f.bucket, "m,t=x v=7,w=true 10").await;
+    let after = rows(&engine, &f.bucket, "m").await;
+    assert!(after.contains("| x | 1970-01-01T00:00:00.000000010 | 7.0 | true |"), "{after}");
+    drop(engine);
+    // The restart replays only what was not persisted.
+    let engine = open(&f).await;
+    assert_eq!(engine.buffered_rows(), 1);
+    assert_eq!(rows(&engine, &f.bucket, "m").await, after);
+    assert_eq!(f.catalog.list_parquet_files(f.bucket.id).await.unwrap().len(), 2);
+}
