@@ -28,6 +28,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::datasource::TableType;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::context::SQLOptions;
@@ -200,7 +201,7 @@ impl QueryEngine {
                                 catalog: catalog_name.clone(),
                                 schema: schema_name.clone(),
                                 name,
-                                table_type: table.table_type().to_string(),
+                                table_type: table_type_name(table.table_type()).to_owned(),
                                 arrow_schema: table.schema(),
                             });
                         }
@@ -210,6 +211,15 @@ impl QueryEngine {
                 Ok(out)
             })
             .await
+    }
+}
+
+/// The names `information_schema.tables` uses.
+fn table_type_name(t: TableType) -> &'static str {
+    match t {
+        TableType::Base => "BASE TABLE",
+        TableType::View => "VIEW",
+        TableType::Temporary => "LOCAL TEMPORARY",
     }
 }
 

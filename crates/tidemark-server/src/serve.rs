@@ -175,6 +175,7 @@ pub async fn run(
         },
         limits: config.limits,
         persist: config.persist,
+        compact: tidemark_storage::CompactConfig::default(),
         local_object_root: (config.object_store == "file").then(|| config.data_dir.join("objects")),
     };
     let (engine, report) = tidemark_storage::Engine::open(

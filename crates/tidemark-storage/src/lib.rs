@@ -10,8 +10,12 @@ pub mod buffer;
 pub mod dedupe;
 pub mod engine;
 pub mod error;
+pub mod read;
 pub mod schema;
 pub mod wal;
 
 pub use error::{Error, Result};
-pub use engine::{Engine, EngineConfig, OpenReport, PersistConfig, TableData, WriteOutcome, WriteRequest, MAX_LINE_ERRORS};
+pub use engine::{
+    CompactConfig, CompactReport, Engine, EngineConfig, OpenReport, PersistConfig, PersistReport,
+    TableData, WriteOutcome, WriteRequest, MAX_LINE_ERRORS,
+};

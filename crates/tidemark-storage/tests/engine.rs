@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use arrow::array::RecordBatch;
 use arrow::util::pretty::pretty_format_batches;
-use object_store::ObjectStoreExt;
 use tidemark_catalog::{
     Bucket, BucketType, Catalog, CatalogConfig, NewBucket, NewOrg, SchemaLimits, SchemaType,
 };
 use tidemark_lp::Precision;
 use tidemark_storage::dedupe::sort_dedupe;
+use tidemark_storage::read::read_parquet;
 use tidemark_storage::wal::{Recovery, WalConfig};
 use tidemark_storage::{Engine, EngineConfig, PersistConfig, WriteOutcome, WriteRequest};
 
@@ -69,6 +69,7 @@ fn config(dir: &Path, limits: SchemaLimits) -> EngineConfig {
         },
         limits,
         persist: PersistConfig::default(),
+        compact: tidemark_storage::CompactConfig::default(),
         local_object_root: Some(dir.join("objects")),
     }
 }
@@ -110,31 +111,8 @@ async fn rows(engine: &Engine, bucket: &Bucket, table: &str) -> String {
     let schema = data.schema.arrow_schema().clone();
     let mut batches: Vec<RecordBatch> = Vec::new();
     for file in &data.files {
-        let bytes = engine
-            .object_store()
-            .get(&object_store::path::Path::from(file.path.as_str()))
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(bytes)
-            .unwrap()
-            .build()
-            .unwrap();
-        for b in reader {
-            let b = b.unwrap();
-            // Files may lack later columns: widen to the current schema.
-            let columns = schema
-                .fields()
-                .iter()
-                .map(|f| match b.column_by_name(f.name()) {
-                    Some(c) => arrow::compute::cast(c, f.data_type()).unwrap(),
-                    None => arrow::array::new_null_array(f.data_type(), b.num_rows()),
-                })
-                .collect();
-            batches.push(RecordBatch::try_new(schema.clone(), columns).unwrap());
-        }
+        let store = engine.object_store();
+        batches.extend(read_parquet(&store, &file.path, &schema).await.unwrap());
     }
     batches.extend(data.batches);
     let merged = sort_dedupe(&schema, &data.schema.sort_key(), &batches).unwrap();
@@ -252,4 +230,59 @@ async fn persistence_moves_rows_to_parquet_and_checkpoints_the_wal() {
     assert_eq!(engine.buffered_rows(), 1);
     assert_eq!(rows(&engine, &f.bucket, "m").await, after);
     assert_eq!(f.catalog.list_parquet_files(f.bucket.id).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn compaction_merges_a_partitions_files_and_keeps_results_identical() {
+    let f = fixture(SchemaType::Implicit).await;
+    let engine = open(&f).await;
+    // Two overlapping files (the same point rewritten) and two more in the same day.
+    write(&engine, &f.bucket, "m,t=x v=1 10\nm,t=y v=2 20").await;
+    engine.persist().await.unwrap();
+    write(&engine, &f.bucket, "m,t=x v=5 10").await;
+    engine.persist().await.unwrap();
+    write(&engine, &f.bucket, "m,t=z v=3,s=\"new column\" 30").await;
+    engine.persist().await.unwrap();
+    write(&engine, &f.bucket, "m,t=x v=4 40").await;
+    engine.persist().await.unwrap();
+    assert_eq!(f.catalog.list_parquet_files(f.bucket.id).await.unwrap().len(), 4);
+    let before = rows(&engine, &f.bucket, "m").await;
+    assert!(before.contains("5.0") && !before.contains("1.0"), "{before}");
+
+    let report = engine.compact().await.unwrap();
+    assert_eq!((report.partitions, report.files_in, report.rows_out), (1, 4, 4));
+    let files = f.catalog.list_parquet_files(f.bucket.id).await.unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].level, 1);
+    assert_eq!(rows(&engine, &f.bucket, "m").await, before);
+    // Nothing left to do.
+    assert_eq!(engine.compact().await.unwrap().partitions, 0);
+}
+
+#[tokio::test]
+async fn retention_hides_expired_rows_and_deletes_their_files() {
+    let f = fixture(SchemaType::Implicit).await;
+    let engine = open(&f).await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as i64;
+    let hour = 3_600_000_000_000i64;
+    let old = now - 3 * 24 * hour;
+    write(&engine, &f.bucket, &format!("m v=1 {old}\nm v=2 {now}")).await;
+    engine.persist().await.unwrap();
+    assert_eq!(f.catalog.list_parquet_files(f.bucket.id).await.unwrap().len(), 2);
+
+    engine.set_retention(f.bucket.id, 24 * 3600);
+    let data = engine
+        .table_data(f.bucket.id, "m", i64::MIN, i64::MAX)
+        .unwrap()
+        .unwrap();
+    assert!(data.min_time > old && data.min_time < now);
+    assert_eq!(data.files.len(), 1, "the expired day's file is not read");
+
+    assert_eq!(engine.expire(now).await.unwrap(), 1);
+    let files = f.catalog.list_parquet_files(f.bucket.id).await.unwrap();
+    assert_eq!(files.len(), 1);
+    assert!(files[0].min_time >= now - hour);
 }

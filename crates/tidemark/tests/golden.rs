@@ -89,7 +89,7 @@ fn cases() -> Vec<Case> {
         case("authorization_list", M::GET, "/api/v2/authorizations?org=golden"),
         Case {
             body: Some(r#"{"status": "inactive", "description": "sleeping"}"#),
-            ..case("authorization_patch", M::PATCH, "/api/v2/authorizations/{auth_id}")
+            ..case("authorization_patch", M::PATCH, "/api/v2/authorizations/{spare_auth_id}")
         },
         Case {
             body: Some(
@@ -166,6 +166,15 @@ async fn fixture(s: &TestServer) -> Fixture {
         )
         .await;
     let dbrp = r.expect(201)["id"].as_str().unwrap().to_owned();
+    // A token for the PATCH case to deactivate, so the reader keeps working.
+    let r = s
+        .post(
+            "/api/v2/authorizations",
+            json!({"orgID": org, "description": "spare",
+                   "permissions": [perm("read", "dbrp", Some(&org), None)]}),
+        )
+        .await;
+    let spare = r.expect(201)["id"].as_str().unwrap().to_owned();
     Fixture {
         ids: vec![
             ("default_org_id", default_org),
@@ -174,6 +183,7 @@ async fn fixture(s: &TestServer) -> Fixture {
             ("auth_id", auth),
             ("user_id", user),
             ("dbrp_id", dbrp),
+            ("spare_auth_id", spare),
         ],
         reader,
     }
@@ -308,7 +318,7 @@ async fn responses_match_the_golden_files() {
     }
 
     // Every file belongs to a case.
-    for entry in std::fs::read_dir(&dir).unwrap() {
+    for entry in std::fs::read_dir(&dir).into_iter().flatten() {
         let file = entry.unwrap().file_name().to_string_lossy().into_owned();
         if file.ends_with(".json") && !names.contains(&file) {
             if update {

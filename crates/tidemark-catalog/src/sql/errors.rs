@@ -1,5 +1,5 @@
 //! Mapping sqlx errors to the catalog's. Constraint violations only make sense in context (which
-//! name clashed), so callers that expect one use [`on_unique`] or [`on_foreign_key`] before
+//! name clashed), so callers that expect one use [`on_unique`] or [`on_insert`] before
 //! falling back to [`db`].
 
 use sqlx::error::ErrorKind;

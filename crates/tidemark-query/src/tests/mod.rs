@@ -67,6 +67,7 @@ pub(crate) async fn fixture_with_retention(retention_seconds: i64) -> Fixture {
         },
         limits: SchemaLimits::default(),
         persist: PersistConfig::default(),
+        compact: tidemark_storage::CompactConfig::default(),
         local_object_root: Some(objects),
     };
     let (engine, _) = Engine::open(config, catalog, store).await.expect("engine");

@@ -13,7 +13,7 @@ use arrow_flight::error::FlightError;
 use arrow_flight::flight_service_server::FlightService;
 use arrow_flight::{
     Action, Criteria, Empty, FlightData, FlightDescriptor, FlightInfo, HandshakeRequest,
-    HandshakeResponse, PollInfo, PutResult, SchemaResult, Ticket,
+    PollInfo, SchemaResult, Ticket,
 };
 use futures::{Stream, TryStreamExt};
 use tidemark_query::QueryOutput;

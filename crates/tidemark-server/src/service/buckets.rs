@@ -4,6 +4,11 @@ use tidemark_catalog::{
     Action, Bucket, BucketFilter, BucketPatch, BucketType, Id, NewBucket, ResourceType, SchemaType,
 };
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
 use super::{validate, Page, Paged, Service};
 use crate::auth::{allows, authorize, Need, Principal};
 use crate::error::{Error, Result};
@@ -42,6 +47,47 @@ pub struct ListBuckets {
     pub org_id: Option<Id>,
     pub name: Option<String>,
     pub id: Option<Id>,
+}
+
+/// How long a bucket found by name is trusted without asking the catalog. Changes made through
+/// this node clear the cache at once; the TTL bounds how long a rename or delete made by another
+/// node sharing the PostgreSQL catalog can go unseen.
+const NAME_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// (org, bucket name) → bucket, for the lookups every write and query makes.
+#[derive(Debug, Default)]
+pub(super) struct BucketNames {
+    map: RwLock<HashMap<(Id, String), (Bucket, Instant)>>,
+    /// Bumped by every invalidation, so a lookup that raced with one does not cache what it read.
+    generation: AtomicU64,
+}
+
+impl BucketNames {
+    fn get(&self, key: &(Id, String)) -> Option<Bucket> {
+        let map = self.map.read().ok()?;
+        let (bucket, loaded) = map.get(key)?;
+        (loaded.elapsed() < NAME_CACHE_TTL).then(|| bucket.clone())
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Caches what a lookup that started at `generation` found, unless the cache was cleared since.
+    fn insert(&self, generation: u64, key: (Id, String), bucket: Bucket) {
+        if let Ok(mut map) = self.map.write() {
+            if self.generation() == generation {
+                map.insert(key, (bucket, Instant::now()));
+            }
+        }
+    }
+
+    pub(super) fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        if let Ok(mut map) = self.map.write() {
+            map.clear();
+        }
+    }
 }
 
 /// `(every_seconds, shard_group_duration_seconds)` of at most one rule.
@@ -91,7 +137,7 @@ impl Service {
         validate::bucket_name(&req.name)?;
         let (retention_seconds, shard_group_duration_seconds) =
             retention(&req.retention_rules)?.unwrap_or((DEFAULT_RETENTION_SECONDS, None));
-        Ok(self
+        let bucket = self
             .catalog
             .create_bucket(NewBucket {
                 org_id: req.org_id,
@@ -102,7 +148,9 @@ impl Service {
                 shard_group_duration_seconds,
                 schema_type: req.schema_type.unwrap_or(SchemaType::Implicit),
             })
-            .await?)
+            .await?;
+        self.engine.set_retention(bucket.id, bucket.retention_seconds);
+        Ok(bucket)
     }
 
     pub async fn list_buckets(
@@ -133,17 +181,18 @@ impl Service {
     /// The bucket of an org by name, through the name cache.
     pub async fn bucket_by_name(&self, org_id: Id, name: &str) -> Result<Option<Bucket>> {
         let key = (org_id, name.to_owned());
-        if let Some(b) = self.buckets_by_name.read().ok().and_then(|c| c.get(&key).cloned()) {
+        if let Some(b) = self.buckets_by_name.get(&key) {
             return Ok(Some(b));
         }
+        let generation = self.buckets_by_name.generation();
         let filter = BucketFilter {
             org_id: Some(org_id),
             id: None,
             name: Some(name.to_owned()),
         };
         let found = self.catalog.list_buckets(&filter).await?.into_iter().next();
-        if let (Some(b), Ok(mut cache)) = (&found, self.buckets_by_name.write()) {
-            cache.insert(key, b.clone());
+        if let Some(b) = &found {
+            self.buckets_by_name.insert(generation, key, b.clone());
         }
         Ok(found)
     }
@@ -188,6 +237,8 @@ impl Service {
             }
         }
         let updated = self.catalog.update_bucket(id, patch).await?;
+        self.engine
+            .set_retention(updated.id, updated.retention_seconds);
         self.forget_bucket_names();
         Ok(updated)
     }

@@ -12,11 +12,10 @@ mod query;
 mod validate;
 mod write;
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use tidemark_catalog::{
-    Authorization, Bootstrap, BootstrapOutcome, Bucket, Catalog, Id, Org, User,
+    Authorization, Bootstrap, BootstrapOutcome, Catalog, Id, Org, User,
 };
 
 pub use authorizations::{AuthorizationView, CreateAuthorization, ListAuthorizations};
@@ -56,7 +55,7 @@ pub struct Service {
     query: Arc<tidemark_query::QueryEngine>,
     auth: Authenticator,
     /// (org, bucket name) → bucket, for the lookups every write and query makes.
-    buckets_by_name: RwLock<HashMap<(Id, String), Bucket>>,
+    buckets_by_name: buckets::BucketNames,
 }
 
 impl Service {
@@ -70,7 +69,7 @@ impl Service {
             catalog,
             engine,
             query,
-            buckets_by_name: RwLock::new(HashMap::new()),
+            buckets_by_name: buckets::BucketNames::default(),
         }
     }
 
@@ -140,8 +139,6 @@ impl Service {
     }
 
     fn forget_bucket_names(&self) {
-        if let Ok(mut cache) = self.buckets_by_name.write() {
-            cache.clear();
-        }
+        self.buckets_by_name.clear();
     }
 }

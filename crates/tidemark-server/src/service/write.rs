@@ -150,7 +150,10 @@ impl Service {
                     })
                     .await;
                 match created {
-                    Ok(b) => b,
+                    Ok(b) => {
+                        self.engine.set_retention(b.id, b.retention_seconds);
+                        b
+                    }
                     // Another request created it first.
                     Err(tidemark_catalog::Error::Conflict(_)) => self
                         .bucket_by_name(org_id, &bucket_name)
@@ -198,7 +201,10 @@ impl Service {
                     })
                     .await;
                 match created {
-                    Ok(b) => b,
+                    Ok(b) => {
+                        self.engine.set_retention(b.id, b.retention_seconds);
+                        b
+                    }
                     Err(tidemark_catalog::Error::Conflict(_)) => self
                         .bucket_by_name(org_id, db)
                         .await?

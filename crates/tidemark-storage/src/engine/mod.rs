@@ -2,6 +2,7 @@
 //! persisted files, and answers writes and the queries' requests for table data.
 
 mod apply;
+mod compact;
 mod persist;
 mod validate;
 
@@ -19,13 +20,15 @@ use crate::error::{Error, Result};
 use crate::schema::TableSchema;
 use crate::wal::{Wal, WalConfig};
 
-pub use persist::PersistConfig;
+pub use compact::{CompactConfig, CompactReport};
+pub use persist::{PersistConfig, PersistReport};
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     pub wal: WalConfig,
     pub limits: SchemaLimits,
     pub persist: PersistConfig,
+    pub compact: CompactConfig,
     /// The directory behind a local-file object store. object_store's `LocalFileSystem` never
     /// fsyncs, so the engine does, for each file it writes, before the WAL that file replaces
     /// is released.
@@ -60,6 +63,12 @@ pub struct WriteOutcome {
     pub error_lines: Vec<String>,
 }
 
+fn now_nanos() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
+}
+
 /// How many line errors one answer lists, as InfluxDB.
 pub const MAX_LINE_ERRORS: usize = 100;
 
@@ -77,12 +86,19 @@ struct State {
     frozen: Option<Buffers>,
     /// Persisted files by (bucket, table id).
     files: HashMap<(Id, Id), Vec<ParquetFile>>,
+    /// Retention in seconds by bucket (0 or absent: for ever).
+    retention: HashMap<Id, i64>,
+    /// Objects no longer registered, to delete once their grace period is over.
+    pending_deletes: Vec<(Instant, String)>,
 }
 
 /// The data a query reads for one table.
 #[derive(Debug)]
 pub struct TableData {
     pub schema: Arc<TableSchema>,
+    /// Rows older than this have expired under the bucket's retention: a scan must not return
+    /// them (files and batches may still hold some).
+    pub min_time: i64,
     /// Buffered rows, oldest first, in `schema`'s Arrow schema.
     pub batches: Vec<RecordBatch>,
     /// Persisted files whose time range meets the query's.
@@ -124,6 +140,7 @@ impl Engine {
         let started = Instant::now();
         let mut state = State::default();
         for bucket in catalog.list_buckets(&BucketFilter::default()).await? {
+            state.retention.insert(bucket.id, bucket.retention_seconds);
             for table in catalog.list_tables(bucket.id).await? {
                 state
                     .schemas
@@ -190,7 +207,12 @@ impl Engine {
     }
 
     /// The rows a query over `[min, max]` (nanoseconds, inclusive) of one table must read.
+    /// Expired rows (under the bucket's retention) are left out or flagged by `min_time`.
     pub fn table_data(&self, bucket: Id, name: &str, min: i64, max: i64) -> Result<Option<TableData>> {
+        let min_time = self
+            .retention_cutoff(bucket, now_nanos())
+            .map_or(i64::MIN, |c| c.max(i64::MIN));
+        let min = min.max(min_time);
         let mut state = self.state();
         let Some(schema) = state.schemas.get(&(bucket, name.to_owned())).cloned() else {
             return Ok(None);
@@ -219,6 +241,7 @@ impl Engine {
             })
             .unwrap_or_default();
         Ok(Some(TableData {
+            min_time,
             schema,
             batches,
             files,
@@ -230,6 +253,7 @@ impl Engine {
     pub async fn drop_bucket(&self, bucket: Id) -> Result<()> {
         let paths: Vec<String> = {
             let mut state = self.state();
+            state.retention.remove(&bucket);
             state.schemas.retain(|(b, _), _| *b != bucket);
             state.active.retain(|(b, _), _| *b != bucket);
             if let Some(frozen) = state.frozen.as_mut() {

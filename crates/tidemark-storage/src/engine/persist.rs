@@ -210,7 +210,7 @@ impl Engine {
         Ok(out)
     }
 
-    fn schema_by_id(&self, bucket: Id, table_id: Id) -> Option<Arc<crate::schema::TableSchema>> {
+    pub(super) fn schema_by_id(&self, bucket: Id, table_id: Id) -> Option<Arc<crate::schema::TableSchema>> {
         self.state()
             .schemas
             .iter()
@@ -264,7 +264,8 @@ impl Engine {
         }
     }
 
-    /// Persists in the background whenever the buffer is due, until `shutdown` fires.
+    /// Persists when the buffer is due, compacts, and expires, in the background, until
+    /// `shutdown` fires.
     pub fn spawn_persister(
         self: &Arc<Self>,
         mut shutdown: tokio::sync::watch::Receiver<bool>,
@@ -282,6 +283,16 @@ impl Engine {
                         Ok(r) => tracing::info!(files = r.files, rows = r.rows, bytes = r.bytes, "persisted the buffer"),
                         Err(e) => tracing::error!(error = %e, "persisting the buffer failed; will retry"),
                     }
+                }
+                match engine.compact().await {
+                    Ok(r) if r.partitions > 0 => tracing::info!(partitions = r.partitions, files_in = r.files_in, rows = r.rows_out, "compacted"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "compaction failed; will retry"),
+                }
+                match engine.expire(super::now_nanos()).await {
+                    Ok(n) if n > 0 => tracing::info!(files = n, "deleted expired files"),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "retention failed; will retry"),
                 }
             }
         })
