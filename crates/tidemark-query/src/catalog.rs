@@ -43,12 +43,6 @@ impl SchemaProvider for BucketSchema {
     }
 }
 
-fn now_nanos() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
-}
-
 /// Puts the bucket's tables into the session's `public.iox`.
 pub(crate) fn register_bucket(
     ctx: &SessionContext,
@@ -56,8 +50,6 @@ pub(crate) fn register_bucket(
     bucket: &Bucket,
     store_url: &ObjectStoreUrl,
 ) -> Result<()> {
-    let retention_cutoff = (bucket.retention_seconds > 0)
-        .then(|| now_nanos().saturating_sub(bucket.retention_seconds.saturating_mul(1_000_000_000)));
     let tables = engine
         .tables(bucket.id)
         .into_iter()
@@ -66,7 +58,6 @@ pub(crate) fn register_bucket(
                 engine: Arc::clone(engine),
                 bucket_id: bucket.id,
                 schema: Arc::clone(&schema),
-                retention_cutoff,
                 store_url: store_url.clone(),
             };
             (schema.name.clone(), Arc::new(table))

@@ -135,7 +135,11 @@ impl ExecutionPlan for DedupeExec {
         )
     }
 
-    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
         if partition != 0 {
             return Err(DataFusionError::Internal(format!(
                 "DedupeExec has one partition, asked for {partition}"
@@ -156,7 +160,10 @@ impl ExecutionPlan for DedupeExec {
                         // Same columns; the rebuild only makes the schemas (metadata) identical,
                         // which concatenation requires.
                         let batch = batch?;
-                        batches.push(RecordBatch::try_new(Arc::clone(&input_schema), batch.columns().to_vec())?);
+                        batches.push(RecordBatch::try_new(
+                            Arc::clone(&input_schema),
+                            batch.columns().to_vec(),
+                        )?);
                     }
                 }
             }
@@ -173,6 +180,9 @@ impl ExecutionPlan for DedupeExec {
             Ok(slices) => slices.boxed(),
             Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
         });
-        Ok(Box::pin(RecordBatchStreamAdapter::new(output_schema, stream.flatten())))
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            output_schema,
+            stream.flatten(),
+        )))
     }
 }

@@ -52,7 +52,9 @@ fn classify(e: &DataFusionError) -> fn(String) -> Error {
         | DataFusionError::Execution(_) => Error::Query,
         DataFusionError::ArrowError(a, _) if arrow_is_user_error(a) => Error::Query,
         DataFusionError::ResourcesExhausted(_) => Error::ResourcesExhausted,
-        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => classify(inner),
+        DataFusionError::Context(_, inner) | DataFusionError::Diagnostic(_, inner) => {
+            classify(inner)
+        }
         DataFusionError::Shared(inner) => classify(inner),
         DataFusionError::Collection(all) => all.first().map_or(Error::Internal, classify),
         DataFusionError::External(source) => match source.downcast_ref::<DataFusionError>() {

@@ -27,11 +27,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::catalog::information_schema::{INFORMATION_SCHEMA, INFORMATION_SCHEMA_TABLES};
+use datafusion::common::{ParamValues, ScalarValue, TableReference};
 use datafusion::datasource::TableType;
+use datafusion::execution::context::SQLOptions;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
-use datafusion::execution::context::SQLOptions;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use tidemark_catalog::Bucket;
@@ -100,7 +101,9 @@ pub struct QueryOutput {
 
 impl std::fmt::Debug for QueryOutput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("QueryOutput").field("schema", &self.schema).finish_non_exhaustive()
+        f.debug_struct("QueryOutput")
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
     }
 }
 
@@ -193,21 +196,31 @@ impl QueryEngine {
                 let mut out = Vec::new();
                 for catalog_name in ctx.catalog_names() {
                     let Some(catalog) = ctx.catalog(&catalog_name) else { continue };
+                    // information_schema is not a schema of the catalog but a view over it
+                    // that DataFusion resolves by name.
+                    let mut names: Vec<(String, String)> = INFORMATION_SCHEMA_TABLES
+                        .iter()
+                        .map(|t| (INFORMATION_SCHEMA.to_owned(), (*t).to_owned()))
+                        .collect();
                     for schema_name in catalog.schema_names() {
                         let Some(schema) = catalog.schema(&schema_name) else { continue };
-                        for name in schema.table_names() {
-                            let Some(table) = schema.table(&name).await? else { continue };
-                            out.push(TableInfo {
-                                catalog: catalog_name.clone(),
-                                schema: schema_name.clone(),
-                                name,
-                                table_type: table_type_name(table.table_type()).to_owned(),
-                                arrow_schema: table.schema(),
-                            });
-                        }
+                        names.extend(schema.table_names().into_iter().map(|t| (schema_name.clone(), t)));
+                    }
+                    for (schema, name) in names {
+                        let reference = TableReference::full(catalog_name.as_str(), schema.as_str(), name.as_str());
+                        let table = ctx.table_provider(reference).await?;
+                        out.push(TableInfo {
+                            catalog: catalog_name.clone(),
+                            schema,
+                            name,
+                            table_type: table_type_name(table.table_type()).to_owned(),
+                            arrow_schema: table.schema(),
+                        });
                     }
                 }
-                out.sort_by(|a, b| (&a.catalog, &a.schema, &a.name).cmp(&(&b.catalog, &b.schema, &b.name)));
+                out.sort_by(|a, b| {
+                    (&a.catalog, &a.schema, &a.name).cmp(&(&b.catalog, &b.schema, &b.name))
+                });
                 Ok(out)
             })
             .await
@@ -252,6 +265,9 @@ fn bind(df: DataFrame, params: &Params) -> Result<DataFrame> {
     if params.is_empty() {
         return Ok(df);
     }
-    let values: HashMap<String, ScalarValue> = params.iter().map(|(k, v)| (k.clone(), v.scalar())).collect();
+    let values: HashMap<String, ScalarValue> = params
+        .iter()
+        .map(|(k, v)| (k.clone(), v.scalar()))
+        .collect();
     Ok(df.with_param_values(ParamValues::from(values))?)
 }

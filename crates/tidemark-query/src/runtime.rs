@@ -93,11 +93,17 @@ impl QueryRuntime {
         let guard = AbortOnDrop(Some(task));
         let head = match ready_rx.await {
             Ok(r) => r?,
-            Err(_) => return Err(Error::Internal("the query task ended without an answer".to_owned())),
+            Err(_) => {
+                return Err(Error::Internal(
+                    "the query task ended without an answer".to_owned(),
+                ))
+            }
         };
         // From here the task ends by itself when the receiver goes away.
         guard.detach();
-        let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|item| (item, rx)) });
+        let stream = futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        });
         Ok((head, Box::pin(stream)))
     }
 }
@@ -124,7 +130,10 @@ impl<T> AbortOnDrop<T> {
 impl<T> Future for AbortOnDrop<T> {
     type Output = Result<T, tokio::task::JoinError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
         match self.0.as_mut() {
             Some(handle) => Pin::new(handle).poll(cx),
             // Only `detach` empties it, and it consumes the guard.

@@ -19,22 +19,22 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::common::{Column, DFSchema, ScalarValue};
+use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
-use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::Result;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::utils::conjunction;
+use datafusion::logical_expr::Operator;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_expr::expressions::{col, lit, BinaryExpr};
 use datafusion::physical_plan::empty::EmptyExec;
 use datafusion::physical_plan::filter::FilterExecBuilder;
 use datafusion::physical_plan::union::UnionExec;
 use datafusion::physical_plan::{ExecutionPlan, PhysicalExpr};
-use datafusion::logical_expr::Operator;
 use tidemark_catalog::{ColumnKind, Id, ParquetFile};
 use tidemark_storage::schema::{TableSchema, TIME_COLUMN};
 use tidemark_storage::Engine;
@@ -50,8 +50,6 @@ pub(crate) struct BucketTable {
     pub(crate) bucket_id: Id,
     /// The table's schema when the query started; later columns stay invisible to it.
     pub(crate) schema: Arc<TableSchema>,
-    /// Rows before this time (ns) are past the bucket's retention and hidden.
-    pub(crate) retention_cutoff: Option<i64>,
     pub(crate) store_url: ObjectStoreUrl,
 }
 
@@ -82,7 +80,10 @@ impl TableProvider for BucketTable {
         TableType::Base
     }
 
-    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> Result<Vec<TableProviderFilterPushDown>> {
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
         Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
     }
 
@@ -98,13 +99,7 @@ impl TableProvider for BucketTable {
             .cloned()
             .unwrap_or_else(|| (0..table_schema.fields().len()).collect());
         let output_schema = Arc::new(table_schema.project(&projection)?);
-        let mut range = TimeRange::from_filters(filters);
-        if let Some(cutoff) = self.retention_cutoff {
-            range = range.intersect(TimeRange {
-                min: cutoff,
-                max: i64::MAX,
-            });
-        }
+        let range = TimeRange::from_filters(filters);
         if range.is_empty() {
             return Ok(Arc::new(EmptyExec::new(output_schema)));
         }
@@ -120,11 +115,11 @@ impl TableProvider for BucketTable {
             return Ok(Arc::new(EmptyExec::new(output_schema)));
         }
 
-        // Rows past retention are hidden by a filter on time, which the scan then must read.
+        // Rows past the bucket's retention may still sit in chunks that also hold live rows;
+        // a filter on time hides them, so the scan must then read time.
         let time_index = table_schema.index_of(TIME_COLUMN)?;
-        let expires = self
-            .retention_cutoff
-            .filter(|cutoff| placed.iter().any(|p| p.min < *cutoff));
+        let cutoff = data.min_time;
+        let expires = placed.iter().any(|p| p.min < cutoff).then_some(cutoff);
         let mut scan_columns = projection.clone();
         if expires.is_some() && !scan_columns.contains(&time_index) {
             scan_columns.push(time_index);
@@ -134,7 +129,11 @@ impl TableProvider for BucketTable {
         let (direct, groups) = split(placed);
         if !direct.is_empty() {
             let predicate = self.predicate(state, filters, false)?;
-            let limit = if filters.is_empty() && expires.is_none() { limit } else { None };
+            let limit = if filters.is_empty() && expires.is_none() {
+                limit
+            } else {
+                None
+            };
             let groups = FileGroup::new(direct.iter().map(partitioned_file).collect())
                 .split_files(state.config().target_partitions().max(1));
             inputs.push(self.parquet(state, groups, scan_columns.clone(), predicate, limit)?);
@@ -164,7 +163,11 @@ impl TableProvider for BucketTable {
 
 /// The chunks in write order: files by creation (a later file holds later writes), then the
 /// buffer, which holds only writes made after every file was cut from it.
-fn place(files: &[ParquetFile], batches: &[RecordBatch], schema: &SchemaRef) -> Result<Vec<Placed>> {
+fn place(
+    files: &[ParquetFile],
+    batches: &[RecordBatch],
+    schema: &SchemaRef,
+) -> Result<Vec<Placed>> {
     let mut files: Vec<&ParquetFile> = files.iter().collect();
     files.sort_by_key(|f| (f.created_at, f.id));
     let mut placed = Vec::with_capacity(files.len() + batches.len());
@@ -210,10 +213,12 @@ fn split(mut placed: Vec<Placed>) -> (Vec<ParquetFile>, Vec<Vec<Placed>>) {
     for mut group in groups {
         match group.as_slice() {
             [Placed {
-                chunk: Chunk::File(_), ..
+                chunk: Chunk::File(_),
+                ..
             }] => {
                 if let Some(Placed {
-                    chunk: Chunk::File(f), ..
+                    chunk: Chunk::File(f),
+                    ..
                 }) = group.pop()
                 {
                     direct.push(f);
@@ -249,7 +254,9 @@ fn partitioned_file(f: &ParquetFile) -> PartitionedFile {
 fn unqualified(expr: Expr) -> Result<Expr> {
     expr.transform(|e| {
         Ok(match e {
-            Expr::Column(c) if c.relation.is_some() => Transformed::yes(Expr::Column(Column::from_name(c.name))),
+            Expr::Column(c) if c.relation.is_some() => {
+                Transformed::yes(Expr::Column(Column::from_name(c.name)))
+            }
             other => Transformed::no(other),
         })
     })
@@ -263,7 +270,12 @@ impl BucketTable {
 
     /// The filters as one predicate for skipping row groups, pages and rows; with `key_only`,
     /// just those on tags and time (see the module doc).
-    fn predicate(&self, state: &dyn Session, filters: &[Expr], key_only: bool) -> Result<Option<Arc<dyn PhysicalExpr>>> {
+    fn predicate(
+        &self,
+        state: &dyn Session,
+        filters: &[Expr],
+        key_only: bool,
+    ) -> Result<Option<Arc<dyn PhysicalExpr>>> {
         let usable: Vec<Expr> = filters
             .iter()
             .filter(|f| !key_only || f.column_refs().iter().all(|c| self.is_key_column(&c.name)))
@@ -288,7 +300,8 @@ impl BucketTable {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let env = state.runtime_env();
         let store = env.object_store(&self.store_url)?;
-        let reader = CachedParquetFileReaderFactory::new(store, env.cache_manager.get_file_metadata_cache());
+        let reader =
+            CachedParquetFileReaderFactory::new(store, env.cache_manager.get_file_metadata_cache());
         let mut source = ParquetSource::new(self.schema())
             .with_table_parquet_options(state.table_options().parquet.clone())
             .with_parquet_file_reader_factory(Arc::new(reader));
@@ -328,7 +341,9 @@ impl BucketTable {
             .iter()
             .map(|c| needed.iter().position(|n| n == c))
             .collect::<Option<Vec<usize>>>()
-            .ok_or_else(|| datafusion::error::DataFusionError::Internal("merge projection".to_owned()))?;
+            .ok_or_else(|| {
+                datafusion::error::DataFusionError::Internal("merge projection".to_owned())
+            })?;
 
         let mut children: Vec<Arc<dyn ExecutionPlan>> = Vec::with_capacity(group.len());
         for p in group {
@@ -340,11 +355,18 @@ impl BucketTable {
                     key_predicate.clone(),
                     None,
                 )?,
-                Chunk::Buffer(batch) => {
-                    MemorySourceConfig::try_new_exec(&[vec![batch]], Arc::clone(&table_schema), Some(needed.clone()))?
-                }
+                Chunk::Buffer(batch) => MemorySourceConfig::try_new_exec(
+                    &[vec![batch]],
+                    Arc::clone(&table_schema),
+                    Some(needed.clone()),
+                )?,
             });
         }
-        Ok(Arc::new(DedupeExec::try_new(children, input_schema, sort_key, output)?))
+        Ok(Arc::new(DedupeExec::try_new(
+            children,
+            input_schema,
+            sort_key,
+            output,
+        )?))
     }
 }

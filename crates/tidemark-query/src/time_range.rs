@@ -4,9 +4,9 @@
 //! The range only prunes: DataFusion still applies every filter to the rows read, so a bound
 //! this module cannot understand is simply left open, never guessed.
 
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{Between, BinaryExpr, Expr, Operator};
-use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use tidemark_storage::schema::TIME_COLUMN;
 
 /// An inclusive range of nanosecond times; empty when `min > max`.
@@ -67,7 +67,10 @@ impl TimeRange {
                 low,
                 high,
             }) if is_time(expr) => match (timestamp(low), timestamp(high)) {
-                (Some(low), Some(high)) => Self { min: low, max: high },
+                (Some(low), Some(high)) => Self {
+                    min: low,
+                    max: high,
+                },
                 (Some(low), None) => Self::at_least(low),
                 (None, Some(high)) => Self::at_most(high),
                 (None, None) => Self::ALL,
@@ -91,9 +94,13 @@ fn comparison(left: &Expr, op: Operator, right: &Expr) -> Option<TimeRange> {
             min: value,
             max: value,
         },
-        Operator::Gt => value.checked_add(1).map_or(TimeRange::EMPTY, TimeRange::at_least),
+        Operator::Gt => value
+            .checked_add(1)
+            .map_or(TimeRange::EMPTY, TimeRange::at_least),
         Operator::GtEq => TimeRange::at_least(value),
-        Operator::Lt => value.checked_sub(1).map_or(TimeRange::EMPTY, TimeRange::at_most),
+        Operator::Lt => value
+            .checked_sub(1)
+            .map_or(TimeRange::EMPTY, TimeRange::at_most),
         Operator::LtEq => TimeRange::at_most(value),
         _ => return None,
     })
@@ -105,7 +112,10 @@ fn is_time(expr: &Expr) -> bool {
     match expr {
         Expr::Column(c) => c.name == TIME_COLUMN,
         Expr::Cast(c) => {
-            matches!(c.field.data_type(), DataType::Timestamp(TimeUnit::Nanosecond, _)) && is_time(&c.expr)
+            matches!(
+                c.field.data_type(),
+                DataType::Timestamp(TimeUnit::Nanosecond, _)
+            ) && is_time(&c.expr)
         }
         _ => false,
     }
@@ -151,20 +161,34 @@ mod tests {
         assert_eq!(range(&[ts(10).lt(col("time"))]), (11, i64::MAX));
         assert_eq!(range(&[col("time").between(ts(5), ts(7))]), (5, 7));
         assert_eq!(
-            range(&[col("time").gt_eq(ts(5)).and(col("time").lt(ts(9))), col("host").eq(lit("a"))]),
+            range(&[
+                col("time").gt_eq(ts(5)).and(col("time").lt(ts(9))),
+                col("host").eq(lit("a"))
+            ]),
             (5, 8)
         );
-        let micros = lit(ScalarValue::TimestampMicrosecond(Some(2), Some("UTC".into())));
+        let micros = lit(ScalarValue::TimestampMicrosecond(
+            Some(2),
+            Some("UTC".into()),
+        ));
         assert_eq!(range(&[col("time").gt_eq(micros)]), (2_000, i64::MAX));
     }
 
     #[test]
     fn unknown_shapes_leave_the_range_open() {
-        assert_eq!(range(&[col("time").not_between(ts(5), ts(7))]), (i64::MIN, i64::MAX));
-        assert_eq!(range(&[col("time").gt(ts(5)).or(col("time").lt(ts(1)))]), (i64::MIN, i64::MAX));
+        assert_eq!(
+            range(&[col("time").not_between(ts(5), ts(7))]),
+            (i64::MIN, i64::MAX)
+        );
+        assert_eq!(
+            range(&[col("time").gt(ts(5)).or(col("time").lt(ts(1)))]),
+            (i64::MIN, i64::MAX)
+        );
         assert_eq!(range(&[col("usage").gt(lit(5.0))]), (i64::MIN, i64::MAX));
         assert_eq!(range(&[col("time").not_eq(ts(5))]), (i64::MIN, i64::MAX));
         assert!(TimeRange::from_filters(&[col("time").gt(ts(i64::MAX))]).is_empty());
-        assert!(TimeRange::from_filters(&[col("time").gt(ts(9)), col("time").lt(ts(3))]).is_empty());
+        assert!(
+            TimeRange::from_filters(&[col("time").gt(ts(9)), col("time").lt(ts(3))]).is_empty()
+        );
     }
 }

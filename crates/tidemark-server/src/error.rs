@@ -33,21 +33,91 @@ pub enum ErrorCode {
 
 /// The status table: `(code, wire text, HTTP status, gRPC code)`.
 const STATUS_TABLE: [(ErrorCode, &str, u16, tonic::Code); 15] = [
-    (ErrorCode::InternalError, "internal error", 500, tonic::Code::Internal),
-    (ErrorCode::NotImplemented, "not implemented", 501, tonic::Code::Unimplemented),
+    (
+        ErrorCode::InternalError,
+        "internal error",
+        500,
+        tonic::Code::Internal,
+    ),
+    (
+        ErrorCode::NotImplemented,
+        "not implemented",
+        501,
+        tonic::Code::Unimplemented,
+    ),
     (ErrorCode::NotFound, "not found", 404, tonic::Code::NotFound),
-    (ErrorCode::Conflict, "conflict", 422, tonic::Code::AlreadyExists),
-    (ErrorCode::Invalid, "invalid", 400, tonic::Code::InvalidArgument),
-    (ErrorCode::UnprocessableEntity, "unprocessable entity", 422, tonic::Code::InvalidArgument),
-    (ErrorCode::EmptyValue, "empty value", 400, tonic::Code::InvalidArgument),
-    (ErrorCode::Unavailable, "unavailable", 503, tonic::Code::Unavailable),
-    (ErrorCode::Forbidden, "forbidden", 403, tonic::Code::PermissionDenied),
-    (ErrorCode::TooManyRequests, "too many requests", 429, tonic::Code::ResourceExhausted),
-    (ErrorCode::Unauthorized, "unauthorized", 401, tonic::Code::Unauthenticated),
-    (ErrorCode::MethodNotAllowed, "method not allowed", 405, tonic::Code::Unimplemented),
-    (ErrorCode::RequestTooLarge, "request too large", 413, tonic::Code::ResourceExhausted),
-    (ErrorCode::UnsupportedMediaType, "unsupported media type", 415, tonic::Code::InvalidArgument),
-    (ErrorCode::PermissionDenied, "unauthorized", 401, tonic::Code::PermissionDenied),
+    (
+        ErrorCode::Conflict,
+        "conflict",
+        422,
+        tonic::Code::AlreadyExists,
+    ),
+    (
+        ErrorCode::Invalid,
+        "invalid",
+        400,
+        tonic::Code::InvalidArgument,
+    ),
+    (
+        ErrorCode::UnprocessableEntity,
+        "unprocessable entity",
+        422,
+        tonic::Code::InvalidArgument,
+    ),
+    (
+        ErrorCode::EmptyValue,
+        "empty value",
+        400,
+        tonic::Code::InvalidArgument,
+    ),
+    (
+        ErrorCode::Unavailable,
+        "unavailable",
+        503,
+        tonic::Code::Unavailable,
+    ),
+    (
+        ErrorCode::Forbidden,
+        "forbidden",
+        403,
+        tonic::Code::PermissionDenied,
+    ),
+    (
+        ErrorCode::TooManyRequests,
+        "too many requests",
+        429,
+        tonic::Code::ResourceExhausted,
+    ),
+    (
+        ErrorCode::Unauthorized,
+        "unauthorized",
+        401,
+        tonic::Code::Unauthenticated,
+    ),
+    (
+        ErrorCode::MethodNotAllowed,
+        "method not allowed",
+        405,
+        tonic::Code::Unimplemented,
+    ),
+    (
+        ErrorCode::RequestTooLarge,
+        "request too large",
+        413,
+        tonic::Code::ResourceExhausted,
+    ),
+    (
+        ErrorCode::UnsupportedMediaType,
+        "unsupported media type",
+        415,
+        tonic::Code::InvalidArgument,
+    ),
+    (
+        ErrorCode::PermissionDenied,
+        "unauthorized",
+        401,
+        tonic::Code::PermissionDenied,
+    ),
 ];
 
 /// The longest error message a query error carries, as InfluxDB 3 caps them.
@@ -211,7 +281,10 @@ mod tests {
         assert_eq!(ErrorCode::Unauthorized.as_str(), "unauthorized");
         assert_eq!(ErrorCode::NotFound.grpc_code(), tonic::Code::NotFound);
         assert_eq!(ErrorCode::PermissionDenied.http_status().as_u16(), 401);
-        assert_eq!(ErrorCode::PermissionDenied.grpc_code(), tonic::Code::PermissionDenied);
+        assert_eq!(
+            ErrorCode::PermissionDenied.grpc_code(),
+            tonic::Code::PermissionDenied
+        );
     }
 
     #[test]

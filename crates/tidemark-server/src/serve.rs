@@ -178,12 +178,9 @@ pub async fn run(
         compact: tidemark_storage::CompactConfig::default(),
         local_object_root: (config.object_store == "file").then(|| config.data_dir.join("objects")),
     };
-    let (engine, report) = tidemark_storage::Engine::open(
-        engine_config,
-        Arc::clone(&catalog),
-        object_store(&config)?,
-    )
-    .await?;
+    let (engine, report) =
+        tidemark_storage::Engine::open(engine_config, Arc::clone(&catalog), object_store(&config)?)
+            .await?;
     tracing::info!(
         records = report.replayed_records,
         rows = report.replayed_rows,
@@ -193,7 +190,10 @@ pub async fn run(
     );
     let (stop_background, background) = tokio::sync::watch::channel(false);
     let persister = engine.spawn_persister(background);
-    let query = tidemark_query::QueryEngine::new(Arc::clone(&engine), tidemark_query::QueryConfig::default())?;
+    let query = tidemark_query::QueryEngine::new(
+        Arc::clone(&engine),
+        tidemark_query::QueryConfig::default(),
+    )?;
     let service = Arc::new(Service::new(catalog, engine, Arc::new(query)));
 
     match service

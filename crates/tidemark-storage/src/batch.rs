@@ -70,7 +70,11 @@ pub struct TableRows {
 impl TableRows {
     /// The local index of a column, adding it on first use.
     pub fn column(&mut self, name: &str, kind: ColumnKind) -> u16 {
-        match self.columns.iter().position(|(n, k)| n == name && *k == kind) {
+        match self
+            .columns
+            .iter()
+            .position(|(n, k)| n == name && *k == kind)
+        {
             Some(i) => i as u16,
             None => {
                 self.columns.push((name.to_owned(), kind));
@@ -109,7 +113,10 @@ impl TableRows {
 }
 
 /// Assembles the payload of a request from its tables' rows.
-pub fn encode_batch<'a>(bucket_id: Id, tables: impl IntoIterator<Item = (&'a str, &'a TableRows)>) -> Vec<u8> {
+pub fn encode_batch<'a>(
+    bucket_id: Id,
+    tables: impl IntoIterator<Item = (&'a str, &'a TableRows)>,
+) -> Vec<u8> {
     let mut buf = Vec::with_capacity(4096);
     buf.extend_from_slice(&bucket_id.get().to_le_bytes());
     buf.extend_from_slice(&0u32.to_le_bytes());
@@ -154,7 +161,10 @@ impl<'a> BatchReader<'a> {
 
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         let end = self.at.checked_add(n).ok_or_else(|| corrupt("length"))?;
-        let s = self.buf.get(self.at..end).ok_or_else(|| corrupt("truncated"))?;
+        let s = self
+            .buf
+            .get(self.at..end)
+            .ok_or_else(|| corrupt("truncated"))?;
         self.at = end;
         Ok(s)
     }
@@ -205,12 +215,20 @@ impl<'a> BatchReader<'a> {
         let n = self.u16()?;
         for _ in 0..n {
             let col = self.u16()?;
-            let (_, kind) = columns.get(col as usize).ok_or_else(|| corrupt("column index"))?;
+            let (_, kind) = columns
+                .get(col as usize)
+                .ok_or_else(|| corrupt("column index"))?;
             let v = match kind {
                 ColumnKind::Tag => Value::Tag(self.str()?),
-                ColumnKind::Field(FieldType::Float) => Value::F64(f64::from_le_bytes(self.array()?)),
-                ColumnKind::Field(FieldType::Integer) => Value::I64(i64::from_le_bytes(self.array()?)),
-                ColumnKind::Field(FieldType::UInteger) => Value::U64(u64::from_le_bytes(self.array()?)),
+                ColumnKind::Field(FieldType::Float) => {
+                    Value::F64(f64::from_le_bytes(self.array()?))
+                }
+                ColumnKind::Field(FieldType::Integer) => {
+                    Value::I64(i64::from_le_bytes(self.array()?))
+                }
+                ColumnKind::Field(FieldType::UInteger) => {
+                    Value::U64(u64::from_le_bytes(self.array()?))
+                }
                 ColumnKind::Field(FieldType::String) => Value::Str(self.str()?),
                 ColumnKind::Field(FieldType::Boolean) => Value::Bool(self.array::<1>()?[0] != 0),
                 ColumnKind::Time => return Err(corrupt("time as a value")),
@@ -263,7 +281,9 @@ mod tests {
         assert_eq!(values, vec![(0, Value::U64(u64::MAX))]);
         // Every truncation is an error, never a panic.
         for cut in 0..bytes.len() {
-            let Ok((mut r, _, n)) = BatchReader::new(&bytes[..cut]) else { continue };
+            let Ok((mut r, _, n)) = BatchReader::new(&bytes[..cut]) else {
+                continue;
+            };
             let mut ok = true;
             for _ in 0..n {
                 match r.table() {

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::array::{
-    new_null_array, ArrayBuilder, ArrayRef, BooleanBuilder, Float64Builder, Int64Builder, RecordBatch,
-    StringBuilder, StringDictionaryBuilder, TimestampNanosecondArray, UInt64Builder,
+    new_null_array, ArrayBuilder, ArrayRef, BooleanBuilder, Float64Builder, Int64Builder,
+    RecordBatch, StringBuilder, StringDictionaryBuilder, TimestampNanosecondArray, UInt64Builder,
 };
 use arrow::datatypes::Int32Type;
 use tidemark_catalog::{ColumnKind, FieldType};
@@ -247,9 +247,11 @@ mod tests {
     #[test]
     fn sparse_rows_become_nulls_and_days_split() {
         let mut t = TableBuffer::new(schema());
-        t.push_row(10, &[(0, Value::Tag("a")), (1, Value::F64(1.0))]).unwrap();
+        t.push_row(10, &[(0, Value::Tag("a")), (1, Value::F64(1.0))])
+            .unwrap();
         t.push_row(20, &[(2, Value::Str("hi"))]).unwrap();
-        t.push_row(NANOS_PER_DAY + 5, &[(0, Value::Tag("b"))]).unwrap();
+        t.push_row(NANOS_PER_DAY + 5, &[(0, Value::Tag("b"))])
+            .unwrap();
         assert_eq!(t.partitions.len(), 2);
         assert_eq!(t.rows(), 3);
         let s = Arc::clone(&t.schema);

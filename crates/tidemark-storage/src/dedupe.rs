@@ -12,7 +12,11 @@ use crate::schema::TIME_COLUMN;
 /// Sorts the rows of `batches` by `sort_key` (tag columns) then time, merging duplicates.
 /// `batches` must share `schema` and be ordered oldest first; within a batch, later rows are
 /// newer.
-pub fn sort_dedupe(schema: &SchemaRef, sort_key: &[&str], batches: &[RecordBatch]) -> Result<RecordBatch> {
+pub fn sort_dedupe(
+    schema: &SchemaRef,
+    sort_key: &[&str],
+    batches: &[RecordBatch],
+) -> Result<RecordBatch> {
     let all = concat_batches(schema, batches)?;
     let n = all.num_rows();
     if n == 0 {
@@ -56,7 +60,10 @@ pub fn sort_dedupe(schema: &SchemaRef, sort_key: &[&str], batches: &[RecordBatch
             .iter()
             .map(|c| take(c.as_ref(), &indices, None))
             .collect::<Result<Vec<_>, _>>()?;
-        return Ok(RecordBatch::try_new(std::sync::Arc::clone(schema), columns)?);
+        return Ok(RecordBatch::try_new(
+            std::sync::Arc::clone(schema),
+            columns,
+        )?);
     }
 
     let first = UInt32Array::from(runs.iter().map(|&(s, _)| order[s]).collect::<Vec<u32>>());
@@ -82,7 +89,10 @@ pub fn sort_dedupe(schema: &SchemaRef, sort_key: &[&str], batches: &[RecordBatch
         };
         columns.push(take(column.as_ref(), &indices, None)?);
     }
-    Ok(RecordBatch::try_new(std::sync::Arc::clone(schema), columns)?)
+    Ok(RecordBatch::try_new(
+        std::sync::Arc::clone(schema),
+        columns,
+    )?)
 }
 
 #[cfg(test)]
@@ -103,12 +113,21 @@ mod tests {
                 DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
                 true,
             ),
-            Field::new("time", DataType::Timestamp(TimeUnit::Nanosecond, None), false),
+            Field::new(
+                "time",
+                DataType::Timestamp(TimeUnit::Nanosecond, None),
+                false,
+            ),
             Field::new("b", DataType::Int64, true),
         ]))
     }
 
-    fn batch(a: Vec<Option<f64>>, host: Vec<Option<&str>>, time: Vec<i64>, b: Vec<Option<i64>>) -> RecordBatch {
+    fn batch(
+        a: Vec<Option<f64>>,
+        host: Vec<Option<&str>>,
+        time: Vec<i64>,
+        b: Vec<Option<i64>>,
+    ) -> RecordBatch {
         RecordBatch::try_new(
             schema(),
             vec![
@@ -150,10 +169,19 @@ mod tests {
 
     #[test]
     fn sorts_without_duplicates() {
-        let b = batch(vec![Some(1.0), Some(2.0)], vec![Some("b"), Some("a")], vec![1, 2], vec![None, None]);
+        let b = batch(
+            vec![Some(1.0), Some(2.0)],
+            vec![Some("b"), Some("a")],
+            vec![1, 2],
+            vec![None, None],
+        );
         let out = sort_dedupe(&schema(), &["host"], &[b]).unwrap();
         assert_eq!(out.num_rows(), 2);
-        let a = out.column(0).as_any().downcast_ref::<Float64Array>().unwrap();
+        let a = out
+            .column(0)
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap();
         assert_eq!(a.values(), &[2.0, 1.0]);
     }
 }
@@ -162,7 +190,10 @@ mod tests {
 pub fn time_range(batch: &RecordBatch) -> Result<(i64, i64)> {
     let time = batch
         .column_by_name(TIME_COLUMN)
-        .and_then(|c| c.as_any().downcast_ref::<arrow::array::TimestampNanosecondArray>())
+        .and_then(|c| {
+            c.as_any()
+                .downcast_ref::<arrow::array::TimestampNanosecondArray>()
+        })
         .ok_or_else(|| Error::Internal("batch without a time column".to_owned()))?;
     let min = arrow::compute::min(time).ok_or_else(|| Error::Internal("empty batch".to_owned()))?;
     let max = arrow::compute::max(time).ok_or_else(|| Error::Internal("empty batch".to_owned()))?;

@@ -14,8 +14,8 @@ pub mod read;
 pub mod schema;
 pub mod wal;
 
-pub use error::{Error, Result};
 pub use engine::{
     CompactConfig, CompactReport, Engine, EngineConfig, OpenReport, PersistConfig, PersistReport,
     TableData, WriteOutcome, WriteRequest, MAX_LINE_ERRORS,
 };
+pub use error::{Error, Result};

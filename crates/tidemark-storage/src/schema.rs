@@ -30,7 +30,9 @@ pub struct TableSchema {
 pub fn arrow_type(kind: ColumnKind) -> DataType {
     match kind {
         ColumnKind::Time => DataType::Timestamp(TimeUnit::Nanosecond, None),
-        ColumnKind::Tag => DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+        ColumnKind::Tag => {
+            DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+        }
         ColumnKind::Field(FieldType::Float) => DataType::Float64,
         ColumnKind::Field(FieldType::Integer) => DataType::Int64,
         ColumnKind::Field(FieldType::UInteger) => DataType::UInt64,
@@ -73,7 +75,10 @@ impl TableSchema {
             .enumerate()
             .map(|(i, c)| (c.name.clone(), i))
             .collect();
-        let mut fields: Vec<Field> = columns.iter().map(|c| arrow_field(&c.name, c.kind)).collect();
+        let mut fields: Vec<Field> = columns
+            .iter()
+            .map(|c| arrow_field(&c.name, c.kind))
+            .collect();
         fields.push(arrow_field(TIME_COLUMN, ColumnKind::Time));
         fields.sort_by(|a, b| a.name().cmp(b.name()));
         let mut tag_order: Vec<usize> = (0..columns.len())

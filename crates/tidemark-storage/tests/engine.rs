@@ -78,17 +78,26 @@ async fn open(f: &Fixture) -> Arc<Engine> {
     let objects = f.dir.join("objects");
     std::fs::create_dir_all(&objects).unwrap();
     let store = Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&objects).unwrap());
-    Engine::open(config(&f.dir, SchemaLimits::default()), Arc::clone(&f.catalog), store)
-        .await
-        .unwrap()
-        .0
+    Engine::open(
+        config(&f.dir, SchemaLimits::default()),
+        Arc::clone(&f.catalog),
+        store,
+    )
+    .await
+    .unwrap()
+    .0
 }
 
 async fn write(engine: &Engine, bucket: &Bucket, body: &str) -> WriteOutcome {
     write_with(engine, bucket, body, true).await
 }
 
-async fn write_with(engine: &Engine, bucket: &Bucket, body: &str, accept_partial: bool) -> WriteOutcome {
+async fn write_with(
+    engine: &Engine,
+    bucket: &Bucket,
+    body: &str,
+    accept_partial: bool,
+) -> WriteOutcome {
     engine
         .write(WriteRequest {
             bucket,
@@ -156,8 +165,16 @@ async fn bad_lines_are_refused_one_by_one_and_the_rest_kept() {
     let errors: Vec<String> = out.errors.iter().map(ToString::to_string).collect();
     assert_eq!(errors.len(), 3, "{errors:?}");
     assert!(errors[0].starts_with("error writing line 2 (1-based): field type conflict: input field \"f\" on measurement \"m\" is type integer, already exists as type float"), "{}", errors[0]);
-    assert!(errors[1].starts_with("error parsing line 3 (1-based)"), "{}", errors[1]);
-    assert!(errors[2].contains("line 4") && errors[2].contains("iox::column_type::tag"), "{}", errors[2]);
+    assert!(
+        errors[1].starts_with("error parsing line 3 (1-based)"),
+        "{}",
+        errors[1]
+    );
+    assert!(
+        errors[2].contains("line 4") && errors[2].contains("iox::column_type::tag"),
+        "{}",
+        errors[2]
+    );
     // Nothing is written when partial writes are refused.
     let out = write_with(&engine, &f.bucket, "m f=9 9\nm f=\"s\" 10", false).await;
     assert_eq!(out.lines_written, 0);
@@ -171,7 +188,11 @@ async fn explicit_buckets_refuse_measurements_without_a_schema() {
     let engine = open(&f).await;
     let out = write(&engine, &f.bucket, "m f=1 1").await;
     assert_eq!(out.lines_written, 0);
-    assert!(out.errors[0].to_string().contains("no schema"), "{:?}", out.errors);
+    assert!(
+        out.errors[0].to_string().contains("no schema"),
+        "{:?}",
+        out.errors
+    );
 }
 
 #[tokio::test]
@@ -187,7 +208,10 @@ async fn column_limit_refuses_the_lines_that_pass_it() {
     let (engine, _) = Engine::open(config(&f.dir, limits), Arc::clone(&f.catalog), store)
         .await
         .unwrap();
-    assert_eq!(write(&engine, &f.bucket, "m a=1,b=2 1").await.lines_written, 1);
+    assert_eq!(
+        write(&engine, &f.bucket, "m a=1,b=2 1").await.lines_written,
+        1
+    );
     let out = write(&engine, &f.bucket, "m c=1 2").await;
     assert_eq!(out.lines_written, 0);
     assert!(out.errors[0].message.contains("limit"), "{:?}", out.errors);
@@ -223,13 +247,23 @@ async fn persistence_moves_rows_to_parquet_and_checkpoints_the_wal() {
     // A newer write of the same point wins over the persisted one.
     write(&engine, &f.bucket, "m,t=x v=7,w=true 10").await;
     let after = rows(&engine, &f.bucket, "m").await;
-    assert!(after.contains("| x | 1970-01-01T00:00:00.000000010 | 7.0 | true |"), "{after}");
+    assert!(
+        after.contains("| x | 1970-01-01T00:00:00.000000010 | 7.0 | true |"),
+        "{after}"
+    );
     drop(engine);
     // The restart replays only what was not persisted.
     let engine = open(&f).await;
     assert_eq!(engine.buffered_rows(), 1);
     assert_eq!(rows(&engine, &f.bucket, "m").await, after);
-    assert_eq!(f.catalog.list_parquet_files(f.bucket.id).await.unwrap().len(), 2);
+    assert_eq!(
+        f.catalog
+            .list_parquet_files(f.bucket.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -245,12 +279,25 @@ async fn compaction_merges_a_partitions_files_and_keeps_results_identical() {
     engine.persist().await.unwrap();
     write(&engine, &f.bucket, "m,t=x v=4 40").await;
     engine.persist().await.unwrap();
-    assert_eq!(f.catalog.list_parquet_files(f.bucket.id).await.unwrap().len(), 4);
+    assert_eq!(
+        f.catalog
+            .list_parquet_files(f.bucket.id)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
     let before = rows(&engine, &f.bucket, "m").await;
-    assert!(before.contains("5.0") && !before.contains("1.0"), "{before}");
+    assert!(
+        before.contains("5.0") && !before.contains("1.0"),
+        "{before}"
+    );
 
     let report = engine.compact().await.unwrap();
-    assert_eq!((report.partitions, report.files_in, report.rows_out), (1, 4, 4));
+    assert_eq!(
+        (report.partitions, report.files_in, report.rows_out),
+        (1, 4, 4)
+    );
     let files = f.catalog.list_parquet_files(f.bucket.id).await.unwrap();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].level, 1);
@@ -271,7 +318,14 @@ async fn retention_hides_expired_rows_and_deletes_their_files() {
     let old = now - 3 * 24 * hour;
     write(&engine, &f.bucket, &format!("m v=1 {old}\nm v=2 {now}")).await;
     engine.persist().await.unwrap();
-    assert_eq!(f.catalog.list_parquet_files(f.bucket.id).await.unwrap().len(), 2);
+    assert_eq!(
+        f.catalog
+            .list_parquet_files(f.bucket.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 
     engine.set_retention(f.bucket.id, 24 * 3600);
     let data = engine

@@ -12,7 +12,11 @@ use tidemark_storage::wal::Recovery;
 use tidemark_storage::PersistConfig;
 
 #[derive(Debug, Parser)]
-#[command(name = "tidemark", version, about = "A time-series database that speaks InfluxDB")]
+#[command(
+    name = "tidemark",
+    version,
+    about = "A time-series database that speaks InfluxDB"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -70,7 +74,12 @@ struct Serve {
     wal_flush_window_ms: u64,
 
     /// What to do on finding a corrupt record inside the WAL at start-up.
-    #[arg(long, env = "TIDEMARK_WAL_RECOVERY", value_enum, default_value = "strict")]
+    #[arg(
+        long,
+        env = "TIDEMARK_WAL_RECOVERY",
+        value_enum,
+        default_value = "strict"
+    )]
     wal_recovery: WalRecovery,
 
     /// Largest number of tables (measurements) in a bucket.

@@ -18,20 +18,37 @@ fn bucket_names(body: &Value) -> Vec<&str> {
 }
 
 /// Every route but `/ping`, `/health` and `/metrics`, with an id that exists where it needs one.
-fn protected_routes(org: &str, bucket: &str, auth: &str, dbrp: &str) -> Vec<(Method, String, Option<Value>)> {
+fn protected_routes(
+    org: &str,
+    bucket: &str,
+    auth: &str,
+    dbrp: &str,
+) -> Vec<(Method, String, Option<Value>)> {
     let body = Some(json!({}));
     vec![
         (Method::GET, "/api/v2".to_owned(), None),
         (Method::GET, "/api/v2/resources".to_owned(), None),
         (Method::GET, "/api/v2/orgs".to_owned(), None),
-        (Method::POST, "/api/v2/orgs".to_owned(), Some(json!({"name": "x"}))),
+        (
+            Method::POST,
+            "/api/v2/orgs".to_owned(),
+            Some(json!({"name": "x"})),
+        ),
         (Method::GET, format!("/api/v2/orgs/{org}"), None),
         (Method::PATCH, format!("/api/v2/orgs/{org}"), body.clone()),
         (Method::DELETE, format!("/api/v2/orgs/{org}"), None),
         (Method::GET, "/api/v2/buckets".to_owned(), None),
-        (Method::POST, "/api/v2/buckets".to_owned(), Some(json!({"orgID": org, "name": "x"}))),
+        (
+            Method::POST,
+            "/api/v2/buckets".to_owned(),
+            Some(json!({"orgID": org, "name": "x"})),
+        ),
         (Method::GET, format!("/api/v2/buckets/{bucket}"), None),
-        (Method::PATCH, format!("/api/v2/buckets/{bucket}"), body.clone()),
+        (
+            Method::PATCH,
+            format!("/api/v2/buckets/{bucket}"),
+            body.clone(),
+        ),
         (Method::DELETE, format!("/api/v2/buckets/{bucket}"), None),
         (Method::GET, "/api/v2/authorizations".to_owned(), None),
         (
@@ -40,8 +57,16 @@ fn protected_routes(org: &str, bucket: &str, auth: &str, dbrp: &str) -> Vec<(Met
             Some(json!({"orgID": org, "permissions": [perm("read", "buckets", Some(org), None)]})),
         ),
         (Method::GET, format!("/api/v2/authorizations/{auth}"), None),
-        (Method::PATCH, format!("/api/v2/authorizations/{auth}"), body.clone()),
-        (Method::DELETE, format!("/api/v2/authorizations/{auth}"), None),
+        (
+            Method::PATCH,
+            format!("/api/v2/authorizations/{auth}"),
+            body.clone(),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v2/authorizations/{auth}"),
+            None,
+        ),
         (Method::GET, "/api/v2/dbrps".to_owned(), None),
         (
             Method::POST,
@@ -106,9 +131,15 @@ async fn every_route_but_ping_health_and_metrics_needs_a_token() {
     }
     // Nothing was changed by any of them.
     s.get(&format!("/api/v2/orgs/{org}")).await.expect(200);
-    s.get(&format!("/api/v2/buckets/{bucket}")).await.expect(200);
-    s.get(&format!("/api/v2/authorizations/{auth}")).await.expect(200);
-    s.get(&format!("/api/v2/dbrps/{dbrp}?orgID={org}")).await.expect(200);
+    s.get(&format!("/api/v2/buckets/{bucket}"))
+        .await
+        .expect(200);
+    s.get(&format!("/api/v2/authorizations/{auth}"))
+        .await
+        .expect(200);
+    s.get(&format!("/api/v2/dbrps/{dbrp}?orgID={org}"))
+        .await
+        .expect(200);
     let r = s.get("/api/v2/orgs").await;
     assert_eq!(r.expect(200)["orgs"].as_array().unwrap().len(), 2);
 }
@@ -123,10 +154,18 @@ async fn token_bearer_and_basic_schemes_work() {
     for t in [OPERATOR_TOKEN, token.as_str()] {
         let url = s.url("/api/v2/buckets");
         let requests = [
-            s.client.get(&url).header("Authorization", format!("Token {t}")),
-            s.client.get(&url).header("Authorization", format!("Bearer {t}")),
-            s.client.get(&url).header("Authorization", format!("token {t}")),
-            s.client.get(&url).header("Authorization", format!("bearer {t}")),
+            s.client
+                .get(&url)
+                .header("Authorization", format!("Token {t}")),
+            s.client
+                .get(&url)
+                .header("Authorization", format!("Bearer {t}")),
+            s.client
+                .get(&url)
+                .header("Authorization", format!("token {t}")),
+            s.client
+                .get(&url)
+                .header("Authorization", format!("bearer {t}")),
             s.client.get(&url).basic_auth("anyuser", Some(t)),
             s.client.get(&url).basic_auth("", Some(t)),
             s.client.get(&url).basic_auth("someone-else", Some(t)),
@@ -207,7 +246,12 @@ async fn write_does_not_imply_read() {
         .await;
     assert_eq!(r.expect(200)["description"], "w");
     let r = s
-        .call(Method::POST, "/api/v2/buckets", t, Some(&json!({"orgID": org, "name": "new"})))
+        .call(
+            Method::POST,
+            "/api/v2/buckets",
+            t,
+            Some(&json!({"orgID": org, "name": "new"})),
+        )
         .await;
     r.expect(201);
     s.call(Method::DELETE, &path, t, None).await.expect(204);
@@ -222,20 +266,33 @@ async fn narrow_permissions() {
 
     // One bucket by id.
     let (_, t) = s
-        .create_token(&org, json!([perm("read", "buckets", Some(&org), Some(&one))]))
+        .create_token(
+            &org,
+            json!([perm("read", "buckets", Some(&org), Some(&one))]),
+        )
         .await;
     let r = s.call(Method::GET, "/api/v2/buckets", Some(&t), None).await;
     assert_eq!(bucket_names(r.expect(200)), ["one"]);
-    s.call(Method::GET, &format!("/api/v2/buckets/{one}"), Some(&t), None)
-        .await
-        .expect(200);
-    s.call(Method::GET, &format!("/api/v2/buckets/{two}"), Some(&t), None)
-        .await
-        .expect_error(
-            401,
-            "unauthorized",
-            &format!("read:orgs/{org}/buckets/{two} is unauthorized"),
-        );
+    s.call(
+        Method::GET,
+        &format!("/api/v2/buckets/{one}"),
+        Some(&t),
+        None,
+    )
+    .await
+    .expect(200);
+    s.call(
+        Method::GET,
+        &format!("/api/v2/buckets/{two}"),
+        Some(&t),
+        None,
+    )
+    .await
+    .expect_error(
+        401,
+        "unauthorized",
+        &format!("read:orgs/{org}/buckets/{two} is unauthorized"),
+    );
 
     // read:orgs on the org shows its system buckets, and only those.
     let (_, t) = s
@@ -260,14 +317,23 @@ async fn an_org_token_cannot_reach_another_org() {
 
     let r = s.call(Method::GET, "/api/v2/buckets", t, None).await;
     let list = r.expect(200).clone();
-    assert_eq!(bucket_names(&list), ["_monitoring", "_tasks", "shared-name"]);
+    assert_eq!(
+        bucket_names(&list),
+        ["_monitoring", "_tasks", "shared-name"]
+    );
     assert!(list["buckets"]
         .as_array()
         .unwrap()
         .iter()
         .all(|x| x["orgID"] == a.as_str()));
-    for q in [format!("orgID={b}"), "org=b".to_owned(), "name=shared-name".to_owned()] {
-        let r = s.call(Method::GET, &format!("/api/v2/buckets?{q}"), t, None).await;
+    for q in [
+        format!("orgID={b}"),
+        "org=b".to_owned(),
+        "name=shared-name".to_owned(),
+    ] {
+        let r = s
+            .call(Method::GET, &format!("/api/v2/buckets?{q}"), t, None)
+            .await;
         let body = r.expect(200);
         assert!(
             body["buckets"]
@@ -319,9 +385,7 @@ async fn an_org_token_cannot_reach_another_org() {
     assert_eq!(r.body["orgs"][0]["id"], a.as_str());
 
     // And the other org's token still works: nothing above touched it.
-    let r = s
-        .call(Method::GET, &path, Some(&b_auth_token), None)
-        .await;
+    let r = s.call(Method::GET, &path, Some(&b_auth_token), None).await;
     assert_eq!(r.expect(200)["name"], "shared-name");
 }
 
@@ -335,20 +399,31 @@ async fn deactivation_and_reactivation_take_effect_at_once() {
 
     for round in 0..3 {
         // Used (and cached) right before the change...
-        s.call(Method::GET, "/api/v2/buckets", t, None).await.expect(200);
-        s.patch(&path, json!({"status": "inactive"})).await.expect(200);
+        s.call(Method::GET, "/api/v2/buckets", t, None)
+            .await
+            .expect(200);
+        s.patch(&path, json!({"status": "inactive"}))
+            .await
+            .expect(200);
         // ...refused right after it.
         s.call(Method::GET, "/api/v2/buckets", t, None)
             .await
             .expect_error(401, "unauthorized", "unauthorized access");
-        s.patch(&path, json!({"status": "active"})).await.expect(200);
+        s.patch(&path, json!({"status": "active"}))
+            .await
+            .expect(200);
         let r = s.call(Method::GET, "/api/v2/buckets", t, None).await;
         assert_eq!(r.status, 200, "round {round}: {}", r.text);
     }
 
     // A token may deactivate itself; its next request is refused.
     let r = s
-        .call(Method::PATCH, &path, t, Some(&json!({"status": "inactive"})))
+        .call(
+            Method::PATCH,
+            &path,
+            t,
+            Some(&json!({"status": "inactive"})),
+        )
         .await;
     assert_eq!(r.expect(200)["status"], "inactive");
     s.call(Method::GET, "/api/v2/buckets", t, None)
@@ -356,8 +431,12 @@ async fn deactivation_and_reactivation_take_effect_at_once() {
         .expect_error(401, "unauthorized", "unauthorized access");
 
     // Deletion likewise.
-    s.patch(&path, json!({"status": "active"})).await.expect(200);
-    s.call(Method::GET, "/api/v2/buckets", t, None).await.expect(200);
+    s.patch(&path, json!({"status": "active"}))
+        .await
+        .expect(200);
+    s.call(Method::GET, "/api/v2/buckets", t, None)
+        .await
+        .expect(200);
     s.delete(&path).await.expect(204);
     s.call(Method::GET, "/api/v2/buckets", t, None)
         .await

@@ -74,9 +74,14 @@ async fn create_shows_the_token_once() {
     assert!(ids(&list).contains(&id.as_str()));
 
     // The new token works, within what it holds.
-    s.call(Method::GET, &format!("/api/v2/buckets/{bucket}"), Some(&token), None)
-        .await
-        .expect(200);
+    s.call(
+        Method::GET,
+        &format!("/api/v2/buckets/{bucket}"),
+        Some(&token),
+        None,
+    )
+    .await
+    .expect(200);
 
     // Created inactive: exists, but does not authenticate.
     let r = s
@@ -98,10 +103,30 @@ async fn create_rejects_bad_requests() {
     let org = s.default_org_id().await;
     let read = perm("read", "buckets", Some(&org), None);
     let cases: Vec<(Value, u16, &str, &str)> = vec![
-        (json!({"orgID": org, "permissions": []}), 400, "invalid", "at least one permission"),
-        (json!({"orgID": org}), 400, "invalid", "missing field `permissions`"),
-        (json!({"permissions": [read]}), 400, "invalid", "missing field `orgID`"),
-        (json!({"orgID": "nope", "permissions": [read]}), 400, "invalid", "id must have a length of 16 bytes"),
+        (
+            json!({"orgID": org, "permissions": []}),
+            400,
+            "invalid",
+            "at least one permission",
+        ),
+        (
+            json!({"orgID": org}),
+            400,
+            "invalid",
+            "missing field `permissions`",
+        ),
+        (
+            json!({"permissions": [read]}),
+            400,
+            "invalid",
+            "missing field `orgID`",
+        ),
+        (
+            json!({"orgID": "nope", "permissions": [read]}),
+            400,
+            "invalid",
+            "id must have a length of 16 bytes",
+        ),
         (
             json!({"orgID": "0000000000000001", "permissions": [read]}),
             404,
@@ -132,14 +157,24 @@ async fn create_rejects_bad_requests() {
             "invalid",
             "missing field `resource`",
         ),
-        (json!({"orgID": org, "permissions": [read], "status": "paused"}), 400, "invalid", "status must be"),
+        (
+            json!({"orgID": org, "permissions": [read], "status": "paused"}),
+            400,
+            "invalid",
+            "status must be",
+        ),
         (
             json!({"orgID": org, "permissions": [read], "userID": "0000000000000001"}),
             404,
             "not found",
             "user not found",
         ),
-        (json!({"orgID": org, "permissions": read}), 400, "invalid", "invalid type: map, expected a sequence"),
+        (
+            json!({"orgID": org, "permissions": read}),
+            400,
+            "invalid",
+            "invalid type: map, expected a sequence",
+        ),
     ];
     for (body, status, code, message) in cases {
         let r = s.post("/api/v2/authorizations", body.clone()).await;
@@ -163,7 +198,10 @@ async fn list_filters_and_pagination() {
     let (t2, _) = s
         .create_token(&org2, json!([perm("read", "buckets", Some(&org2), None)]))
         .await;
-    let user_id = s.get(&format!("/api/v2/authorizations/{t1}")).await.expect(200)["userID"]
+    let user_id = s
+        .get(&format!("/api/v2/authorizations/{t1}"))
+        .await
+        .expect(200)["userID"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -250,9 +288,11 @@ async fn get_patch_and_delete() {
     s.get("/api/v2/authorizations/0000000000000001")
         .await
         .expect_error(404, "not found", "authorization not found");
-    s.get("/api/v2/authorizations/short")
-        .await
-        .expect_error(400, "invalid", "id must have a length of 16 bytes");
+    s.get("/api/v2/authorizations/short").await.expect_error(
+        400,
+        "invalid",
+        "id must have a length of 16 bytes",
+    );
 
     let r = s.patch(&path, json!({"description": "renamed"})).await;
     assert_eq!(r.expect(200)["description"], "renamed");
@@ -275,9 +315,12 @@ async fn get_patch_and_delete() {
     s.patch(&path, json!({"status": 1}))
         .await
         .expect_error_containing(400, "invalid", "invalid type");
-    s.patch("/api/v2/authorizations/0000000000000001", json!({"status": "inactive"}))
-        .await
-        .expect_error(404, "not found", "authorization not found");
+    s.patch(
+        "/api/v2/authorizations/0000000000000001",
+        json!({"status": "inactive"}),
+    )
+    .await
+    .expect_error(404, "not found", "authorization not found");
 
     let r = s.delete(&path).await;
     r.expect(204);
@@ -317,7 +360,12 @@ async fn a_token_cannot_grant_what_it_does_not_hold() {
     ];
     for perms in ok {
         let r = s
-            .call(Method::POST, "/api/v2/authorizations", g, Some(&create(&org, perms.clone())))
+            .call(
+                Method::POST,
+                "/api/v2/authorizations",
+                g,
+                Some(&create(&org, perms.clone())),
+            )
             .await;
         assert_eq!(r.status, 201, "{perms}: {}", r.text);
     }
@@ -365,13 +413,18 @@ async fn a_token_cannot_grant_what_it_does_not_hold() {
         .create_token(&org, json!([perm("read", "buckets", Some(&org), None)]))
         .await;
     let body = create(&org, json!([perm("read", "buckets", Some(&org), None)]));
-    s.call(Method::POST, "/api/v2/authorizations", Some(&reader), Some(&body))
-        .await
-        .expect_error(
-            401,
-            "unauthorized",
-            &format!("write:orgs/{org}/authorizations is unauthorized"),
-        );
+    s.call(
+        Method::POST,
+        "/api/v2/authorizations",
+        Some(&reader),
+        Some(&body),
+    )
+    .await
+    .expect_error(
+        401,
+        "unauthorized",
+        &format!("write:orgs/{org}/authorizations is unauthorized"),
+    );
     // Nor see them: the list is filtered, a get names the missing permission.
     let r = s
         .call(Method::GET, "/api/v2/authorizations", Some(&reader), None)

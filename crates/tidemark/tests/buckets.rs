@@ -84,7 +84,12 @@ async fn create_with_defaults_retention_and_schema_type() {
             json!([{"type": "expire", "everySeconds": THIRTY_DAYS}]),
             "implicit",
         ),
-        ("émoji 🌊 ok", json!({}), json!([{"type": "expire", "everySeconds": THIRTY_DAYS}]), "implicit"),
+        (
+            "émoji 🌊 ok",
+            json!({}),
+            json!([{"type": "expire", "everySeconds": THIRTY_DAYS}]),
+            "implicit",
+        ),
     ];
     for (name, extra, rules, schema) in cases {
         let mut body = json!({"orgID": org, "name": name});
@@ -112,20 +117,85 @@ async fn create_rejects_bad_requests() {
     let long = "x".repeat(300);
 
     let cases: Vec<(Value, u16, &str, &str)> = vec![
-        (json!({"orgID": org, "name": "taken"}), 422, "conflict", "bucket with name taken already exists"),
-        (json!({"orgID": org, "name": "_hidden"}), 400, "invalid", "may not start with underscore"),
-        (json!({"orgID": org, "name": "a\"b"}), 400, "invalid", "quotation marks"),
-        (json!({"orgID": org, "name": "a'b"}), 400, "invalid", "quotation marks"),
-        (json!({"orgID": org, "name": "a\nb"}), 400, "invalid", "control characters"),
-        (json!({"orgID": org, "name": "a\u{7f}b"}), 400, "invalid", "control characters"),
-        (json!({"orgID": org, "name": ""}), 400, "invalid", "bucket name is empty"),
-        (json!({"orgID": org, "name": long}), 400, "invalid", "at most 256 bytes"),
-        (json!({"orgID": org}), 400, "invalid", "missing field `name`"),
+        (
+            json!({"orgID": org, "name": "taken"}),
+            422,
+            "conflict",
+            "bucket with name taken already exists",
+        ),
+        (
+            json!({"orgID": org, "name": "_hidden"}),
+            400,
+            "invalid",
+            "may not start with underscore",
+        ),
+        (
+            json!({"orgID": org, "name": "a\"b"}),
+            400,
+            "invalid",
+            "quotation marks",
+        ),
+        (
+            json!({"orgID": org, "name": "a'b"}),
+            400,
+            "invalid",
+            "quotation marks",
+        ),
+        (
+            json!({"orgID": org, "name": "a\nb"}),
+            400,
+            "invalid",
+            "control characters",
+        ),
+        (
+            json!({"orgID": org, "name": "a\u{7f}b"}),
+            400,
+            "invalid",
+            "control characters",
+        ),
+        (
+            json!({"orgID": org, "name": ""}),
+            400,
+            "invalid",
+            "bucket name is empty",
+        ),
+        (
+            json!({"orgID": org, "name": long}),
+            400,
+            "invalid",
+            "at most 256 bytes",
+        ),
+        (
+            json!({"orgID": org}),
+            400,
+            "invalid",
+            "missing field `name`",
+        ),
         (json!({"name": "x"}), 400, "invalid", "orgID is required"),
-        (json!({"orgID": "", "name": "x"}), 400, "invalid", "orgID is required"),
-        (json!({"orgID": "abc", "name": "x"}), 400, "invalid", "id must have a length of 16 bytes"),
-        (json!({"orgID": "0000000000000001", "name": "x"}), 404, "not found", "organization not found"),
-        (json!({"orgID": org, "name": 5}), 400, "invalid", "invalid type: integer `5`, expected a string"),
+        (
+            json!({"orgID": "", "name": "x"}),
+            400,
+            "invalid",
+            "orgID is required",
+        ),
+        (
+            json!({"orgID": "abc", "name": "x"}),
+            400,
+            "invalid",
+            "id must have a length of 16 bytes",
+        ),
+        (
+            json!({"orgID": "0000000000000001", "name": "x"}),
+            404,
+            "not found",
+            "organization not found",
+        ),
+        (
+            json!({"orgID": org, "name": 5}),
+            400,
+            "invalid",
+            "invalid type: integer `5`, expected a string",
+        ),
         (
             json!({"orgID": org, "name": "x", "retentionRules": [{"everySeconds": 1}, {"everySeconds": 2}]}),
             400,
@@ -188,14 +258,25 @@ async fn list_filters_and_pagination() {
     let org2 = s.create_org("org2").await;
     let alpha2 = s.create_bucket(&org2, "alpha").await;
 
-    let body = s.get(&format!("/api/v2/buckets?orgID={org}")).await.expect(200).clone();
-    assert_eq!(names(&body), ["_monitoring", "_tasks", "alpha", "beta", "gamma"]);
+    let body = s
+        .get(&format!("/api/v2/buckets?orgID={org}"))
+        .await
+        .expect(200)
+        .clone();
+    assert_eq!(
+        names(&body),
+        ["_monitoring", "_tasks", "alpha", "beta", "gamma"]
+    );
     assert_eq!(
         body["links"],
         json!({"self": format!("/api/v2/buckets?descending=false&limit=20&offset=0&orgID={org}")})
     );
     for b in body["buckets"].as_array().unwrap() {
-        let want = if b["name"].as_str().unwrap().starts_with('_') { "system" } else { "user" };
+        let want = if b["name"].as_str().unwrap().starts_with('_') {
+            "system"
+        } else {
+            "user"
+        };
         assert_eq!(b["type"], want, "{b}");
         assert_eq!(b["orgID"], org.as_str());
     }
@@ -223,7 +304,9 @@ async fn list_filters_and_pagination() {
 
     let r = s.get("/api/v2/buckets?name=alpha").await;
     assert_eq!(names(r.expect(200)), ["alpha", "alpha"]);
-    let r = s.get(&format!("/api/v2/buckets?name=alpha&orgID={org2}")).await;
+    let r = s
+        .get(&format!("/api/v2/buckets?name=alpha&orgID={org2}"))
+        .await;
     let b = r.expect(200);
     assert_eq!(names(b), ["alpha"]);
     assert_eq!(b["buckets"][0]["id"], alpha2.as_str());
@@ -231,14 +314,19 @@ async fn list_filters_and_pagination() {
         b["links"]["self"],
         format!("/api/v2/buckets?descending=false&limit=20&name=alpha&offset=0&orgID={org2}")
     );
-    let r = s.get(&format!("/api/v2/buckets?name=nope&orgID={org}")).await;
+    let r = s
+        .get(&format!("/api/v2/buckets?name=nope&orgID={org}"))
+        .await;
     assert_eq!(names(r.expect(200)), Vec::<&str>::new());
     let r = s.get(&format!("/api/v2/buckets?id={}", ids["beta"])).await;
     let b = r.expect(200);
     assert_eq!(names(b), ["beta"]);
     assert_eq!(
         b["links"]["self"],
-        format!("/api/v2/buckets?descending=false&id={}&limit=20&offset=0", ids["beta"])
+        format!(
+            "/api/v2/buckets?descending=false&id={}&limit=20&offset=0",
+            ids["beta"]
+        )
     );
     s.get("/api/v2/buckets?id=12").await.expect_error(
         400,
@@ -260,7 +348,9 @@ async fn list_filters_and_pagination() {
         b["links"],
         json!({"self": page("limit=2&offset=0"), "next": page("limit=2&offset=2")})
     );
-    let r = s.get(&format!("/api/v2/buckets?orgID={org}&limit=2&offset=2")).await;
+    let r = s
+        .get(&format!("/api/v2/buckets?orgID={org}&limit=2&offset=2"))
+        .await;
     let b = r.expect(200);
     assert_eq!(names(b), ["alpha", "beta"]);
     assert_eq!(
@@ -271,24 +361,34 @@ async fn list_filters_and_pagination() {
             "prev": page("limit=2&offset=0"),
         })
     );
-    let r = s.get(&format!("/api/v2/buckets?orgID={org}&limit=2&offset=4")).await;
+    let r = s
+        .get(&format!("/api/v2/buckets?orgID={org}&limit=2&offset=4"))
+        .await;
     let b = r.expect(200);
     assert_eq!(names(b), ["gamma"]);
     assert_eq!(
         b["links"],
         json!({"self": page("limit=2&offset=4"), "prev": page("limit=2&offset=2")})
     );
-    let r = s.get(&format!("/api/v2/buckets?orgID={org}&limit=2&offset=9")).await;
+    let r = s
+        .get(&format!("/api/v2/buckets?orgID={org}&limit=2&offset=9"))
+        .await;
     assert_eq!(names(r.expect(200)), Vec::<&str>::new());
     let alpha = &ids["alpha"];
-    let r = s.get(&format!("/api/v2/buckets?orgID={org}&after={alpha}")).await;
+    let r = s
+        .get(&format!("/api/v2/buckets?orgID={org}&after={alpha}"))
+        .await;
     let b = r.expect(200);
     assert_eq!(names(b), ["beta", "gamma"]);
     assert_eq!(
         b["links"]["self"],
         format!("/api/v2/buckets?after={alpha}&descending=false&limit=20&offset=0&orgID={org}")
     );
-    let r = s.get(&format!("/api/v2/buckets?orgID={org}&descending=true&limit=1")).await;
+    let r = s
+        .get(&format!(
+            "/api/v2/buckets?orgID={org}&descending=true&limit=1"
+        ))
+        .await;
     assert_eq!(names(r.expect(200)), ["gamma"]);
 
     for q in ["limit=0", "limit=101", "limit=-1", "limit=ten"] {
@@ -301,9 +401,11 @@ async fn list_filters_and_pagination() {
     s.get("/api/v2/buckets?offset=x")
         .await
         .expect_error(400, "invalid", "offset is invalid");
-    s.get("/api/v2/buckets?after=zz")
-        .await
-        .expect_error(400, "invalid", "id must have a length of 16 bytes");
+    s.get("/api/v2/buckets?after=zz").await.expect_error(
+        400,
+        "invalid",
+        "id must have a length of 16 bytes",
+    );
     s.get("/api/v2/buckets?limit=100").await.expect(200);
     s.get("/api/v2/buckets?limit=1").await.expect(200);
 
@@ -319,7 +421,9 @@ async fn list_filters_and_pagination() {
         b["links"]["next"],
         format!("/api/v2/buckets?descending=false&limit=20&offset=20&orgID={org3}")
     );
-    let r = s.get(&format!("/api/v2/buckets?orgID={org3}&offset=20")).await;
+    let r = s
+        .get(&format!("/api/v2/buckets?orgID={org3}&offset=20"))
+        .await;
     assert_eq!(names(r.expect(200)), ["b18"]);
 }
 
@@ -335,9 +439,11 @@ async fn get_patch_and_delete() {
     s.get("/api/v2/buckets/0000000000000001")
         .await
         .expect_error(404, "not found", "bucket not found");
-    s.get("/api/v2/buckets/not-an-id")
-        .await
-        .expect_error(400, "invalid", "id must have a length of 16 bytes");
+    s.get("/api/v2/buckets/not-an-id").await.expect_error(
+        400,
+        "invalid",
+        "id must have a length of 16 bytes",
+    );
     s.get("/api/v2/buckets/000000000000000g")
         .await
         .expect_error(400, "invalid", "invalid ID");
@@ -356,12 +462,18 @@ async fn get_patch_and_delete() {
     assert_eq!(b["createdAt"], created["createdAt"]);
     assert_eq!(b["retentionRules"], created["retentionRules"]);
     assert_eq!(s.get(&path).await.expect(200), &b);
-    assert_eq!(names(s.get(&by_name("old")).await.expect(200)), Vec::<&str>::new());
+    assert_eq!(
+        names(s.get(&by_name("old")).await.expect(200)),
+        Vec::<&str>::new()
+    );
     assert_eq!(names(s.get(&by_name("new")).await.expect(200)), ["new"]);
 
     let rules = |r: &common::Reply| r.expect(200)["retentionRules"].clone();
     let r = s
-        .patch(&path, json!({"retentionRules": [{"type": "expire", "everySeconds": 7200}]}))
+        .patch(
+            &path,
+            json!({"retentionRules": [{"type": "expire", "everySeconds": 7200}]}),
+        )
         .await;
     assert_eq!(rules(&r), json!([{"type": "expire", "everySeconds": 7200}]));
     assert_eq!(r.body["name"], "new");
@@ -369,7 +481,9 @@ async fn get_patch_and_delete() {
     // An empty list changes nothing.
     let r = s.patch(&path, json!({"retentionRules": []})).await;
     assert_eq!(rules(&r), json!([{"type": "expire", "everySeconds": 7200}]));
-    let r = s.patch(&path, json!({"retentionRules": [{"everySeconds": 0}]})).await;
+    let r = s
+        .patch(&path, json!({"retentionRules": [{"everySeconds": 0}]}))
+        .await;
     assert_eq!(rules(&r), json!([]));
     assert_eq!(rules(&s.get(&path).await), json!([]));
     // Same schema type: no change, fine.
@@ -378,23 +492,50 @@ async fn get_patch_and_delete() {
 
     s.create_bucket(&org, "other").await;
     let bad: Vec<(Value, u16, &str, &str)> = vec![
-        (json!({"schemaType": "explicit"}), 400, "invalid", "schemaType of a bucket cannot be changed"),
-        (json!({"schemaType": "loose"}), 400, "invalid", "schemaType must be"),
-        (json!({"name": "_x"}), 400, "invalid", "may not start with underscore"),
+        (
+            json!({"schemaType": "explicit"}),
+            400,
+            "invalid",
+            "schemaType of a bucket cannot be changed",
+        ),
+        (
+            json!({"schemaType": "loose"}),
+            400,
+            "invalid",
+            "schemaType must be",
+        ),
+        (
+            json!({"name": "_x"}),
+            400,
+            "invalid",
+            "may not start with underscore",
+        ),
         (json!({"name": "a\"b"}), 400, "invalid", "quotation marks"),
         (json!({"name": ""}), 400, "invalid", "bucket name is empty"),
-        (json!({"name": "other"}), 422, "conflict", "bucket with name other already exists"),
+        (
+            json!({"name": "other"}),
+            422,
+            "conflict",
+            "bucket with name other already exists",
+        ),
         (
             json!({"retentionRules": [{"everySeconds": 1}, {"everySeconds": 1}]}),
             400,
             "invalid",
             "buckets cannot have more than one retention rule at this time",
         ),
-        (json!({"retentionRules": [{"everySeconds": -5}]}), 400, "invalid", "greater than or equal to zero"),
+        (
+            json!({"retentionRules": [{"everySeconds": -5}]}),
+            400,
+            "invalid",
+            "greater than or equal to zero",
+        ),
         (json!({"name": 7}), 400, "invalid", "invalid type"),
     ];
     for (body, status, code, message) in bad {
-        s.patch(&path, body).await.expect_error_containing(status, code, message);
+        s.patch(&path, body)
+            .await
+            .expect_error_containing(status, code, message);
     }
     assert_eq!(s.get(&path).await.expect(200)["name"], "new");
     s.patch("/api/v2/buckets/0000000000000001", json!({"name": "x"}))
@@ -404,12 +545,19 @@ async fn get_patch_and_delete() {
     let r = s.delete(&path).await;
     r.expect(204);
     assert!(r.text.is_empty());
-    s.get(&path).await.expect_error(404, "not found", "bucket not found");
-    s.delete(&path).await.expect_error(404, "not found", "bucket not found");
+    s.get(&path)
+        .await
+        .expect_error(404, "not found", "bucket not found");
+    s.delete(&path)
+        .await
+        .expect_error(404, "not found", "bucket not found");
     s.patch(&path, json!({"name": "zombie"}))
         .await
         .expect_error(404, "not found", "bucket not found");
-    assert_eq!(names(s.get(&by_name("new")).await.expect(200)), Vec::<&str>::new());
+    assert_eq!(
+        names(s.get(&by_name("new")).await.expect(200)),
+        Vec::<&str>::new()
+    );
     // Its name is free again.
     s.create_bucket(&org, "new").await;
 }
@@ -425,16 +573,12 @@ async fn system_buckets_are_listed_and_protected() {
         assert_eq!(b["type"], "system");
         let path = format!("/api/v2/buckets/{}", b["id"].as_str().unwrap());
         assert_eq!(s.get(&path).await.expect(200), b);
-        s.delete(&path).await.expect_error(
-            400,
-            "invalid",
-            "system buckets cannot be deleted",
-        );
-        s.patch(&path, json!({"name": "renamed"})).await.expect_error(
-            400,
-            "invalid",
-            "system buckets cannot be renamed",
-        );
+        s.delete(&path)
+            .await
+            .expect_error(400, "invalid", "system buckets cannot be deleted");
+        s.patch(&path, json!({"name": "renamed"}))
+            .await
+            .expect_error(400, "invalid", "system buckets cannot be renamed");
         // A description change is fine.
         let r = s.patch(&path, json!({"description": "mine"})).await;
         assert_eq!(r.expect(200)["description"], "mine");

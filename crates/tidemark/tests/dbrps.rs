@@ -92,10 +92,15 @@ async fn crud_and_wrappers() {
     s.patch(&path, json!({"default": true}))
         .await
         .expect_error(404, "not found", "dbrp not found");
-    assert_eq!(s.get("/api/v2/dbrps").await.expect(200), &json!({"content": []}));
-    s.get("/api/v2/dbrps/123")
-        .await
-        .expect_error(400, "invalid", "id must have a length of 16 bytes");
+    assert_eq!(
+        s.get("/api/v2/dbrps").await.expect(200),
+        &json!({"content": []})
+    );
+    s.get("/api/v2/dbrps/123").await.expect_error(
+        400,
+        "invalid",
+        "id must have a length of 16 bytes",
+    );
 }
 
 #[tokio::test]
@@ -138,28 +143,37 @@ async fn one_default_per_database() {
         "conflict",
         "another DBRP mapping with same orgID, db, and rp exists",
     );
-    s.patch(&format!("/api/v2/dbrps/{d2}"), json!({"retention_policy": "rp1"}))
-        .await
-        .expect_error(
-            422,
-            "conflict",
-            "another DBRP mapping with same orgID, db, and rp exists",
-        );
+    s.patch(
+        &format!("/api/v2/dbrps/{d2}"),
+        json!({"retention_policy": "rp1"}),
+    )
+    .await
+    .expect_error(
+        422,
+        "conflict",
+        "another DBRP mapping with same orgID, db, and rp exists",
+    );
 
     // The default moves by PATCH.
-    let r = s.patch(&format!("/api/v2/dbrps/{d1}"), json!({"default": true})).await;
+    let r = s
+        .patch(&format!("/api/v2/dbrps/{d1}"), json!({"default": true}))
+        .await;
     assert_eq!(r.expect(200)["content"]["default"], true);
     assert_eq!(defaults(&s, "db").await, [d1.clone()]);
 
     // Un-defaulting promotes another mapping of the database.
-    let r = s.patch(&format!("/api/v2/dbrps/{d1}"), json!({"default": false})).await;
+    let r = s
+        .patch(&format!("/api/v2/dbrps/{d1}"), json!({"default": false}))
+        .await;
     assert_eq!(r.expect(200)["content"]["default"], false);
     let now = defaults(&s, "db").await;
     assert_eq!(now.len(), 1);
     assert_ne!(now[0], d1);
 
     // Deleting the default promotes one of the rest.
-    s.delete(&format!("/api/v2/dbrps/{}", now[0])).await.expect(204);
+    s.delete(&format!("/api/v2/dbrps/{}", now[0]))
+        .await
+        .expect(204);
     let after = defaults(&s, "db").await;
     assert_eq!(after.len(), 1, "{after:?}");
     assert_ne!(after[0], now[0]);
@@ -177,7 +191,10 @@ async fn one_default_per_database() {
     assert_eq!(rest, [d2.clone()]);
     assert_eq!(defaults(&s, "db").await, [d2.clone()]);
     assert_eq!(
-        ids(s.get(&format!("/api/v2/dbrps?bucketID={b1}")).await.expect(200)),
+        ids(s
+            .get(&format!("/api/v2/dbrps?bucketID={b1}"))
+            .await
+            .expect(200)),
         Vec::<String>::new()
     );
 }
@@ -188,9 +205,18 @@ async fn filters() {
     let org = s.default_org_id().await;
     let b1 = s.create_bucket(&org, "b1").await;
     let b2 = s.create_bucket(&org, "b2").await;
-    let a = create(&s, &b1, "db1", "rp1", false).await["id"].as_str().unwrap().to_owned();
-    let b = create(&s, &b2, "db1", "rp2", false).await["id"].as_str().unwrap().to_owned();
-    let c = create(&s, &b2, "db2", "rp1", false).await["id"].as_str().unwrap().to_owned();
+    let a = create(&s, &b1, "db1", "rp1", false).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b = create(&s, &b2, "db1", "rp2", false).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let c = create(&s, &b2, "db2", "rp1", false).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // Another org's mapping with the same names, which only its org filter shows.
     let org2 = s.create_org("org2").await;
     let b3 = s.create_bucket(&org2, "b3").await;
@@ -222,18 +248,41 @@ async fn filters() {
         ("default=true".to_owned(), sorted(vec![&a, &c])),
         ("default=false".to_owned(), vec![b.clone()]),
         ("db=nope".to_owned(), vec![]),
-        ("org=org2&db=db1&rp=rp1&default=true".to_owned(), vec![d.clone()]),
+        (
+            "org=org2&db=db1&rp=rp1&default=true".to_owned(),
+            vec![d.clone()],
+        ),
     ];
     for (query, want) in cases {
         let r = s.get(&format!("/api/v2/dbrps?{query}")).await;
         assert_eq!(ids(r.expect(200)), want, "{query}");
     }
     let bad = [
-        ("default=maybe", 400, "invalid", "default must be true or false"),
+        (
+            "default=maybe",
+            400,
+            "invalid",
+            "default must be true or false",
+        ),
         ("id=1", 400, "invalid", "id must have a length of 16 bytes"),
-        ("bucketID=1", 400, "invalid", "id must have a length of 16 bytes"),
-        ("org=nope", 404, "not found", "organization name \"nope\" not found"),
-        ("orgID=0000000000000001", 404, "not found", "organization not found"),
+        (
+            "bucketID=1",
+            400,
+            "invalid",
+            "id must have a length of 16 bytes",
+        ),
+        (
+            "org=nope",
+            404,
+            "not found",
+            "organization name \"nope\" not found",
+        ),
+        (
+            "orgID=0000000000000001",
+            404,
+            "not found",
+            "organization not found",
+        ),
     ];
     for (query, status, code, message) in bad {
         s.get(&format!("/api/v2/dbrps?{query}"))
@@ -244,11 +293,15 @@ async fn filters() {
     s.get(&format!("/api/v2/dbrps/{d}"))
         .await
         .expect_error(404, "not found", "dbrp not found");
-    s.get(&format!("/api/v2/dbrps/{d}?orgID={org2}")).await.expect(200);
+    s.get(&format!("/api/v2/dbrps/{d}?orgID={org2}"))
+        .await
+        .expect(200);
     s.delete(&format!("/api/v2/dbrps/{d}?orgID={org}"))
         .await
         .expect_error(404, "not found", "dbrp not found");
-    s.delete(&format!("/api/v2/dbrps/{d}?org=org2")).await.expect(204);
+    s.delete(&format!("/api/v2/dbrps/{d}?org=org2"))
+        .await
+        .expect(204);
 }
 
 #[tokio::test]
@@ -272,22 +325,77 @@ async fn create_and_patch_reject_bad_requests() {
     };
     let names = "must contain at least one character and only printable characters";
     let cases: Vec<(Value, u16, &str, &str)> = vec![
-        (without("bucketID"), 400, "invalid", "missing field `bucketID`"),
-        (without("database"), 400, "invalid", "missing field `database`"),
-        (without("retention_policy"), 400, "invalid", "missing field `retention_policy`"),
-        (with("bucketID", json!("x")), 400, "invalid", "id must have a length of 16 bytes"),
-        (with("bucketID", json!("0000000000000001")), 404, "not found", "bucket not found"),
+        (
+            without("bucketID"),
+            400,
+            "invalid",
+            "missing field `bucketID`",
+        ),
+        (
+            without("database"),
+            400,
+            "invalid",
+            "missing field `database`",
+        ),
+        (
+            without("retention_policy"),
+            400,
+            "invalid",
+            "missing field `retention_policy`",
+        ),
+        (
+            with("bucketID", json!("x")),
+            400,
+            "invalid",
+            "id must have a length of 16 bytes",
+        ),
+        (
+            with("bucketID", json!("0000000000000001")),
+            404,
+            "not found",
+            "bucket not found",
+        ),
         (with("database", json!("")), 400, "invalid", names),
         (with("database", json!(".")), 400, "invalid", names),
         (with("database", json!("..")), 400, "invalid", names),
         (with("database", json!("a/b")), 400, "invalid", names),
-        (with("retention_policy", json!("a\\b")), 400, "invalid", names),
-        (with("retention_policy", json!("a\tb")), 400, "invalid", names),
-        (with("default", json!("yes")), 400, "invalid", "invalid type"),
-        (with("orgID", json!("0000000000000001")), 404, "not found", "organization not found"),
-        (with("org", json!("nope")), 404, "not found", "organization name \"nope\" not found"),
+        (
+            with("retention_policy", json!("a\\b")),
+            400,
+            "invalid",
+            names,
+        ),
+        (
+            with("retention_policy", json!("a\tb")),
+            400,
+            "invalid",
+            names,
+        ),
+        (
+            with("default", json!("yes")),
+            400,
+            "invalid",
+            "invalid type",
+        ),
+        (
+            with("orgID", json!("0000000000000001")),
+            404,
+            "not found",
+            "organization not found",
+        ),
+        (
+            with("org", json!("nope")),
+            404,
+            "not found",
+            "organization name \"nope\" not found",
+        ),
         // Another org's bucket cannot be mapped, whichever org the request names.
-        (with("bucketID", json!(foreign)), 400, "invalid", "bucket does not belong to the organization"),
+        (
+            with("bucketID", json!(foreign)),
+            400,
+            "invalid",
+            "bucket does not belong to the organization",
+        ),
         (
             with("orgID", json!(org2)),
             400,
@@ -300,9 +408,14 @@ async fn create_and_patch_reject_bad_requests() {
         assert_eq!(r.status, status, "{body}: {}", r.text);
         r.expect_error_containing(status, code, message);
     }
-    assert_eq!(s.get("/api/v2/dbrps").await.expect(200), &json!({"content": []}));
     assert_eq!(
-        s.get(&format!("/api/v2/dbrps?orgID={org2}")).await.expect(200),
+        s.get("/api/v2/dbrps").await.expect(200),
+        &json!({"content": []})
+    );
+    assert_eq!(
+        s.get(&format!("/api/v2/dbrps?orgID={org2}"))
+            .await
+            .expect(200),
         &json!({"content": []})
     );
 
@@ -365,10 +478,16 @@ async fn permissions() {
     let path = format!("/api/v2/dbrps/{id}");
 
     // The reader reads; the writer, holding only write, does not.
-    let r = s.call(Method::GET, "/api/v2/dbrps", Some(&reader), None).await;
+    let r = s
+        .call(Method::GET, "/api/v2/dbrps", Some(&reader), None)
+        .await;
     assert_eq!(ids(r.expect(200)), [id.clone()]);
-    s.call(Method::GET, &path, Some(&reader), None).await.expect(200);
-    let r = s.call(Method::GET, "/api/v2/dbrps", Some(&writer), None).await;
+    s.call(Method::GET, &path, Some(&reader), None)
+        .await
+        .expect(200);
+    let r = s
+        .call(Method::GET, "/api/v2/dbrps", Some(&writer), None)
+        .await;
     assert_eq!(ids(r.expect(200)), Vec::<String>::new());
     s.call(Method::GET, &path, Some(&writer), None)
         .await
@@ -377,13 +496,18 @@ async fn permissions() {
             "unauthorized",
             &format!("read:orgs/{org}/dbrp/{id} is unauthorized"),
         );
-    s.call(Method::PATCH, &path, Some(&reader), Some(&json!({"default": true})))
-        .await
-        .expect_error(
-            401,
-            "unauthorized",
-            &format!("write:orgs/{org}/dbrp/{id} is unauthorized"),
-        );
+    s.call(
+        Method::PATCH,
+        &path,
+        Some(&reader),
+        Some(&json!({"default": true})),
+    )
+    .await
+    .expect_error(
+        401,
+        "unauthorized",
+        &format!("write:orgs/{org}/dbrp/{id} is unauthorized"),
+    );
     s.call(Method::DELETE, &path, Some(&reader), None)
         .await
         .expect_error(
@@ -394,7 +518,12 @@ async fn permissions() {
 
     // Another org's mappings: hidden from a list, refused one by one.
     let r = s
-        .call(Method::GET, &format!("/api/v2/dbrps?orgID={org2}"), Some(&reader), None)
+        .call(
+            Method::GET,
+            &format!("/api/v2/dbrps?orgID={org2}"),
+            Some(&reader),
+            None,
+        )
         .await;
     assert_eq!(ids(r.expect(200)), Vec::<String>::new());
     s.call(
@@ -418,5 +547,7 @@ async fn permissions() {
             &format!("write:orgs/{org2}/dbrp is unauthorized"),
         );
 
-    s.call(Method::DELETE, &path, Some(&writer), None).await.expect(204);
+    s.call(Method::DELETE, &path, Some(&writer), None)
+        .await
+        .expect(204);
 }

@@ -25,15 +25,24 @@ use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 
 async fn channel(s: &TestServer) -> Channel {
-    Channel::from_shared(s.url("")).unwrap().connect().await.unwrap()
+    Channel::from_shared(s.url(""))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap()
 }
 
-/// A bucket in the default org, with rows written through the v2 write API.
+/// A bucket in the default org that keeps rows for ever (the rows are from 1970), with rows
+/// written through the v2 write API.
 async fn bucket_with_rows(s: &TestServer, name: &str, lines: &str) {
     let org = s.default_org_id().await;
-    s.create_bucket(&org, name).await;
+    let forever = json!({"orgID": org, "name": name, "retentionRules": [{"type": "expire", "everySeconds": 0}]});
+    s.post("/api/v2/buckets", forever).await.expect(201);
     let r = s
-        .op(Method::POST, &format!("/api/v2/write?org=default&bucket={name}"))
+        .op(
+            Method::POST,
+            &format!("/api/v2/write?org=default&bucket={name}"),
+        )
         .body(lines.to_owned())
         .send()
         .await
@@ -56,7 +65,11 @@ fn bearer(token: &str) -> String {
 }
 
 /// DoGet with raw metadata; the batches, or the status the call or the stream ended with.
-async fn do_get(s: &TestServer, ticket: &[u8], headers: &[(&'static str, &str)]) -> Result<Vec<RecordBatch>, Status> {
+async fn do_get(
+    s: &TestServer,
+    ticket: &[u8],
+    headers: &[(&'static str, &str)],
+) -> Result<Vec<RecordBatch>, Status> {
     let mut client = FlightServiceClient::new(channel(s).await);
     let stream = client
         .do_get(request(Ticket::new(ticket.to_vec()), headers))
@@ -70,7 +83,8 @@ async fn do_get(s: &TestServer, ticket: &[u8], headers: &[(&'static str, &str)])
 }
 
 fn json_ticket(database: &str, sql: &str) -> Vec<u8> {
-    serde_json::to_vec(&json!({"database": database, "sql_query": sql, "query_type": "sql"})).unwrap()
+    serde_json::to_vec(&json!({"database": database, "sql_query": sql, "query_type": "sql"}))
+        .unwrap()
 }
 
 fn pretty(batches: &[RecordBatch]) -> String {
@@ -100,9 +114,17 @@ async fn doget_json_tickets_read_their_writes() {
     assert_eq!(pretty(&batches), expected);
     // Tags arrive as plain strings; every column says what it is.
     let schema = batches[0].schema();
-    assert_eq!(schema.field_with_name("host").unwrap().data_type(), &DataType::Utf8);
     assert_eq!(
-        schema.field_with_name("host").unwrap().metadata().get("iox::column::type").map(String::as_str),
+        schema.field_with_name("host").unwrap().data_type(),
+        &DataType::Utf8
+    );
+    assert_eq!(
+        schema
+            .field_with_name("host")
+            .unwrap()
+            .metadata()
+            .get("iox::column::type")
+            .map(String::as_str),
         Some("iox::column_type::tag")
     );
 
@@ -110,10 +132,18 @@ async fn doget_json_tickets_read_their_writes() {
     let token = format!("Token {OPERATOR_TOKEN}");
     for alias in ["bucket", "bucket-name", "namespace_name"] {
         let ticket = json!({alias: "flightdb", "sql_query": "SELECT usage FROM cpu WHERE host = $h AND usage > $min", "params": {"h": "a", "min": 2}});
-        let batches = do_get(&s, &serde_json::to_vec(&ticket).unwrap(), &[("authorization", &token)])
-            .await
-            .unwrap();
-        assert_eq!(pretty(&batches), "+-------+\n| usage |\n+-------+\n| 5.0   |\n+-------+", "{alias}");
+        let batches = do_get(
+            &s,
+            &serde_json::to_vec(&ticket).unwrap(),
+            &[("authorization", &token)],
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            pretty(&batches),
+            "+-------+\n| usage |\n+-------+\n| 5.0   |\n+-------+",
+            "{alias}"
+        );
     }
 
     // A write is visible to the very next query.
@@ -122,9 +152,13 @@ async fn doget_json_tickets_read_their_writes() {
         .send()
         .await
         .unwrap();
-    let batches = do_get(&s, &json_ticket("flightdb", "SELECT count(*) AS n FROM cpu"), &[("authorization", &auth)])
-        .await
-        .unwrap();
+    let batches = do_get(
+        &s,
+        &json_ticket("flightdb", "SELECT count(*) AS n FROM cpu"),
+        &[("authorization", &auth)],
+    )
+    .await
+    .unwrap();
     assert_eq!(pretty(&batches), "+---+\n| n |\n+---+\n| 4 |\n+---+");
 }
 
@@ -139,7 +173,13 @@ async fn sql_client(s: &TestServer, database: &str) -> FlightSqlServiceClient<Ch
 async fn fetch(client: &mut FlightSqlServiceClient<Channel>, info: FlightInfo) -> Vec<RecordBatch> {
     assert_eq!(info.endpoint.len(), 1, "exactly one endpoint");
     let ticket = info.endpoint[0].ticket.clone().unwrap();
-    client.do_get(ticket).await.unwrap().try_collect().await.unwrap()
+    client
+        .do_get(ticket)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -149,12 +189,19 @@ async fn flight_sql_statements_and_prepared_statements() {
     let mut client = sql_client(&s, "sqldb").await;
 
     let info = client
-        .execute("SELECT host, usage FROM cpu WHERE usage > 2 ORDER BY usage".to_owned(), None)
+        .execute(
+            "SELECT host, usage FROM cpu WHERE usage > 2 ORDER BY usage".to_owned(),
+            None,
+        )
         .await
         .unwrap();
     let announced: Schema = info.clone().try_decode_schema().unwrap();
     let batches = fetch(&mut client, info).await;
-    assert_eq!(announced.fields(), batches[0].schema().fields(), "FlightInfo announces the DoGet schema");
+    assert_eq!(
+        announced.fields(),
+        batches[0].schema().fields(),
+        "FlightInfo announces the DoGet schema"
+    );
     assert_eq!(announced.field(0).data_type(), &DataType::Utf8);
     assert_eq!(
         pretty(&batches),
@@ -165,11 +212,17 @@ async fn flight_sql_statements_and_prepared_statements() {
     let info = client.execute("SELECT 1".to_owned(), None).await.unwrap();
     assert_eq!(fetch(&mut client, info).await[0].num_rows(), 1);
 
-    let mut prepared = client.prepare("SELECT count(*) AS n FROM cpu".to_owned(), None).await.unwrap();
+    let mut prepared = client
+        .prepare("SELECT count(*) AS n FROM cpu".to_owned(), None)
+        .await
+        .unwrap();
     assert_eq!(prepared.dataset_schema().unwrap().field(0).name(), "n");
     for _ in 0..2 {
         let info = prepared.execute().await.unwrap();
-        assert_eq!(pretty(&fetch(&mut client, info).await), "+---+\n| n |\n+---+\n| 3 |\n+---+");
+        assert_eq!(
+            pretty(&fetch(&mut client, info).await),
+            "+---+\n| n |\n+---+\n| 3 |\n+---+"
+        );
     }
     prepared.close().await.unwrap();
 
@@ -178,7 +231,10 @@ async fn flight_sql_statements_and_prepared_statements() {
     fresh.set_header("database", "sqldb");
     fresh.handshake("anyone", OPERATOR_TOKEN).await.unwrap();
     assert_eq!(fresh.token().map(String::as_str), Some(OPERATOR_TOKEN));
-    let info = fresh.execute("SELECT count(*) FROM cpu".to_owned(), None).await.unwrap();
+    let info = fresh
+        .execute("SELECT count(*) FROM cpu".to_owned(), None)
+        .await
+        .unwrap();
     assert_eq!(fetch(&mut fresh, info).await[0].num_rows(), 1);
 }
 
@@ -199,7 +255,10 @@ async fn flight_sql_catalog_commands() {
         .await
         .unwrap();
     let schemas = pretty(&fetch(&mut client, info).await);
-    assert!(schemas.contains("| public       | iox                |"), "{schemas}");
+    assert!(
+        schemas.contains("| public       | iox                |"),
+        "{schemas}"
+    );
     assert!(schemas.contains("information_schema"), "{schemas}");
 
     let info = client
@@ -216,7 +275,10 @@ async fn flight_sql_catalog_commands() {
     let batch = &batches[0];
     assert_eq!(batch.num_rows(), 1);
     let names = batch.column_by_name("table_name").unwrap();
-    assert_eq!(arrow::util::display::array_value_to_string(names, 0).unwrap(), "cpu");
+    assert_eq!(
+        arrow::util::display::array_value_to_string(names, 0).unwrap(),
+        "cpu"
+    );
     let schema_bytes = batch
         .column_by_name("table_schema")
         .unwrap()
@@ -226,14 +288,27 @@ async fn flight_sql_catalog_commands() {
         .value(0)
         .to_vec();
     let table_schema = Schema::try_from(arrow_flight::IpcMessage(schema_bytes.into())).unwrap();
-    let columns: Vec<&str> = table_schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let columns: Vec<&str> = table_schema
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
     assert_eq!(columns, ["host", "idle", "time", "usage"]);
 
     let info = client.get_table_types().await.unwrap();
     let types = pretty(&fetch(&mut client, info).await);
-    assert!(types.contains("BASE TABLE") && types.contains("VIEW"), "{types}");
+    assert!(
+        types.contains("BASE TABLE") && types.contains("VIEW"),
+        "{types}"
+    );
 
-    let info = client.get_sql_info(vec![SqlInfo::FlightSqlServerName, SqlInfo::FlightSqlServerReadOnly]).await.unwrap();
+    let info = client
+        .get_sql_info(vec![
+            SqlInfo::FlightSqlServerName,
+            SqlInfo::FlightSqlServerReadOnly,
+        ])
+        .await
+        .unwrap();
     assert_eq!(fetch(&mut client, info).await[0].num_rows(), 2);
 
     // Grafana reads the columns of a table from information_schema.
@@ -248,18 +323,27 @@ async fn flight_sql_catalog_commands() {
 }
 
 async fn status_of(s: &TestServer, ticket: &[u8], headers: &[(&'static str, &str)]) -> Status {
-    do_get(s, ticket, headers).await.expect_err("an error status")
+    do_get(s, ticket, headers)
+        .await
+        .expect_err("an error status")
 }
 
 /// GetFlightInfo for a Flight SQL statement, with raw metadata.
-async fn statement_info(s: &TestServer, sql: &str, headers: &[(&'static str, &str)]) -> Result<FlightInfo, Status> {
+async fn statement_info(
+    s: &TestServer,
+    sql: &str,
+    headers: &[(&'static str, &str)],
+) -> Result<FlightInfo, Status> {
     let mut client = FlightServiceClient::new(channel(s).await);
     let cmd = CommandStatementQuery {
         query: sql.to_owned(),
         transaction_id: None,
     };
     let descriptor = FlightDescriptor::new_cmd(cmd.as_any().encode_to_vec());
-    Ok(client.get_flight_info(request(descriptor, headers)).await?.into_inner())
+    Ok(client
+        .get_flight_info(request(descriptor, headers))
+        .await?
+        .into_inner())
 }
 
 #[tokio::test]
@@ -267,7 +351,9 @@ async fn every_error_has_its_status() {
     let s = TestServer::start().await;
     bucket_with_rows(&s, "errdb", CPU).await;
     let org = s.default_org_id().await;
-    let (_, writer) = s.create_token(&org, json!([perm("write", "buckets", Some(&org), None)])).await;
+    let (_, writer) = s
+        .create_token(&org, json!([perm("write", "buckets", Some(&org), None)]))
+        .await;
     let op = bearer(OPERATOR_TOKEN);
     let auth = [("authorization", op.as_str())];
     let ticket = json_ticket("errdb", "SELECT * FROM cpu");
@@ -278,28 +364,46 @@ async fn every_error_has_its_status() {
     assert_eq!(st.code(), Code::PermissionDenied, "{st:?}");
     let writer_auth = bearer(&writer);
     let st = status_of(&s, &ticket, &[("authorization", &writer_auth)]).await;
-    assert_eq!(st.code(), Code::PermissionDenied, "write does not imply read: {st:?}");
+    assert_eq!(
+        st.code(),
+        Code::PermissionDenied,
+        "write does not imply read: {st:?}"
+    );
 
     let st = status_of(&s, &json_ticket("nope", "SELECT 1"), &auth).await;
-    assert_eq!((st.code(), st.message()), (Code::NotFound, "Database 'nope' not found"));
+    assert_eq!(
+        (st.code(), st.message()),
+        (Code::NotFound, "Database 'nope' not found")
+    );
     let st = status_of(&s, &json_ticket("errdb", "SELEC * FROM cpu"), &auth).await;
     assert_eq!(st.code(), Code::InvalidArgument, "{st:?}");
     let st = status_of(&s, &json_ticket("errdb", "SELECT * FROM missing"), &auth).await;
     assert_eq!(st.code(), Code::InvalidArgument);
-    assert!(st.message().contains("table 'public.iox.missing' not found"), "{st:?}");
+    assert!(
+        st.message()
+            .contains("table 'public.iox.missing' not found"),
+        "{st:?}"
+    );
     let long = format!("SELECT * FROM {}", "x".repeat(5000));
     let st = status_of(&s, &json_ticket("errdb", &long), &auth).await;
     assert_eq!(st.code(), Code::InvalidArgument);
     assert!(st.message().len() <= 2000, "{}", st.message().len());
 
-    let influxql = json!({"database": "errdb", "sql_query": "SELECT * FROM cpu", "query_type": "influxql"});
+    let influxql =
+        json!({"database": "errdb", "sql_query": "SELECT * FROM cpu", "query_type": "influxql"});
     let st = status_of(&s, &serde_json::to_vec(&influxql).unwrap(), &auth).await;
-    assert_eq!((st.code(), st.message()), (Code::InvalidArgument, "InfluxQL is not supported yet"));
+    assert_eq!(
+        (st.code(), st.message()),
+        (Code::InvalidArgument, "InfluxQL is not supported yet")
+    );
     let flux = json!({"database": "errdb", "sql_query": "x", "query_type": "flux"});
     let st = status_of(&s, &serde_json::to_vec(&flux).unwrap(), &auth).await;
     assert_eq!(
         (st.code(), st.message()),
-        (Code::InvalidArgument, "Unknown query type. Expected 'sql' or 'influxql', got flux")
+        (
+            Code::InvalidArgument,
+            "Unknown query type. Expected 'sql' or 'influxql', got flux"
+        )
     );
     let st = status_of(&s, b"{not json", &auth).await;
     assert_eq!(st.code(), Code::InvalidArgument);
@@ -308,23 +412,57 @@ async fn every_error_has_its_status() {
 
     // Flight SQL: the database comes from the metadata.
     let st = statement_info(&s, "SELECT 1", &auth).await.unwrap_err();
-    assert_eq!((st.code(), st.message()), (Code::InvalidArgument, "no 'database' header in request"));
-    let both = [("authorization", op.as_str()), ("database", "errdb"), ("bucket", "other")];
-    assert_eq!(statement_info(&s, "SELECT 1", &both).await.unwrap_err().code(), Code::InvalidArgument);
-    let same = [("authorization", op.as_str()), ("database", "errdb"), ("iox-namespace-name", "errdb")];
+    assert_eq!(
+        (st.code(), st.message()),
+        (Code::InvalidArgument, "no 'database' header in request")
+    );
+    let both = [
+        ("authorization", op.as_str()),
+        ("database", "errdb"),
+        ("bucket", "other"),
+    ];
+    assert_eq!(
+        statement_info(&s, "SELECT 1", &both)
+            .await
+            .unwrap_err()
+            .code(),
+        Code::InvalidArgument
+    );
+    let same = [
+        ("authorization", op.as_str()),
+        ("database", "errdb"),
+        ("iox-namespace-name", "errdb"),
+    ];
     statement_info(&s, "SELECT 1", &same).await.unwrap();
-    let st = statement_info(&s, "SELECT 1", &[("database", "errdb")]).await.unwrap_err();
+    let st = statement_info(&s, "SELECT 1", &[("database", "errdb")])
+        .await
+        .unwrap_err();
     assert_eq!(st.code(), Code::Unauthenticated);
-    let st = statement_info(&s, "SELECT 1", &[("authorization", "Bearer nope"), ("database", "errdb")])
-        .await
-        .unwrap_err();
+    let st = statement_info(
+        &s,
+        "SELECT 1",
+        &[("authorization", "Bearer nope"), ("database", "errdb")],
+    )
+    .await
+    .unwrap_err();
     assert_eq!(st.code(), Code::PermissionDenied);
-    let st = statement_info(&s, "SELECT 1", &[("authorization", op.as_str()), ("database", "nope")])
-        .await
-        .unwrap_err();
-    assert_eq!((st.code(), st.message()), (Code::NotFound, "Database 'nope' not found"));
-    let st = statement_info(&s, "DROP TABLE cpu", &[("authorization", op.as_str()), ("database", "errdb")])
-        .await
-        .unwrap_err();
+    let st = statement_info(
+        &s,
+        "SELECT 1",
+        &[("authorization", op.as_str()), ("database", "nope")],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        (st.code(), st.message()),
+        (Code::NotFound, "Database 'nope' not found")
+    );
+    let st = statement_info(
+        &s,
+        "DROP TABLE cpu",
+        &[("authorization", op.as_str()), ("database", "errdb")],
+    )
+    .await
+    .unwrap_err();
     assert_eq!(st.code(), Code::InvalidArgument);
 }

@@ -47,8 +47,14 @@ const fn case(name: &'static str, method: Method, path: &'static str) -> Case {
 fn cases() -> Vec<Case> {
     use Method as M;
     vec![
-        Case { token: Token::None, ..case("health", M::GET, "/health") },
-        Case { token: Token::None, ..case("ping_verbose", M::GET, "/ping?verbose=true") },
+        Case {
+            token: Token::None,
+            ..case("health", M::GET, "/health")
+        },
+        Case {
+            token: Token::None,
+            ..case("ping_verbose", M::GET, "/ping?verbose=true")
+        },
         case("api_v2_routes", M::GET, "/api/v2"),
         case("org_get", M::GET, "/api/v2/orgs/{org_id}"),
         case("org_list", M::GET, "/api/v2/orgs?org=golden"),
@@ -68,11 +74,23 @@ fn cases() -> Vec<Case> {
                 r#"{"orgID": "{org_id}", "name": "forever", "schemaType": "explicit",
                     "retentionRules": [{"type": "expire", "everySeconds": 0}]}"#,
             ),
-            ..case("bucket_create_infinite_explicit", M::POST, "/api/v2/buckets")
+            ..case(
+                "bucket_create_infinite_explicit",
+                M::POST,
+                "/api/v2/buckets",
+            )
         },
         case("bucket_get", M::GET, "/api/v2/buckets/{bucket_id}"),
-        case("bucket_list_page", M::GET, "/api/v2/buckets?orgID={org_id}&limit=2&offset=1"),
-        case("bucket_list_by_name", M::GET, "/api/v2/buckets?org=golden&name=metrics"),
+        case(
+            "bucket_list_page",
+            M::GET,
+            "/api/v2/buckets?orgID={org_id}&limit=2&offset=1",
+        ),
+        case(
+            "bucket_list_by_name",
+            M::GET,
+            "/api/v2/buckets?org=golden&name=metrics",
+        ),
         Case {
             body: Some(r#"{"description": "patched", "retentionRules": [{"everySeconds": 7200}]}"#),
             ..case("bucket_patch", M::PATCH, "/api/v2/buckets/{bucket_id}")
@@ -85,11 +103,23 @@ fn cases() -> Vec<Case> {
             ),
             ..case("authorization_create", M::POST, "/api/v2/authorizations")
         },
-        case("authorization_get", M::GET, "/api/v2/authorizations/{auth_id}"),
-        case("authorization_list", M::GET, "/api/v2/authorizations?org=golden"),
+        case(
+            "authorization_get",
+            M::GET,
+            "/api/v2/authorizations/{auth_id}",
+        ),
+        case(
+            "authorization_list",
+            M::GET,
+            "/api/v2/authorizations?org=golden",
+        ),
         Case {
             body: Some(r#"{"status": "inactive", "description": "sleeping"}"#),
-            ..case("authorization_patch", M::PATCH, "/api/v2/authorizations/{spare_auth_id}")
+            ..case(
+                "authorization_patch",
+                M::PATCH,
+                "/api/v2/authorizations/{spare_auth_id}",
+            )
         },
         Case {
             body: Some(
@@ -98,28 +128,50 @@ fn cases() -> Vec<Case> {
             ),
             ..case("dbrp_create", M::POST, "/api/v2/dbrps")
         },
-        case("dbrp_list", M::GET, "/api/v2/dbrps?orgID={org_id}&rp=autogen"),
+        case(
+            "dbrp_list",
+            M::GET,
+            "/api/v2/dbrps?orgID={org_id}&rp=autogen",
+        ),
         case("dbrp_get", M::GET, "/api/v2/dbrps/{dbrp_id}?orgID={org_id}"),
         Case {
             body: Some(r#"{"retention_policy": "renamed"}"#),
             ..case("dbrp_patch", M::PATCH, "/api/v2/dbrps/{dbrp_id}?org=golden")
         },
-        Case { token: Token::None, ..case("error_unauthenticated", M::GET, "/api/v2/buckets") },
+        Case {
+            token: Token::None,
+            ..case("error_unauthenticated", M::GET, "/api/v2/buckets")
+        },
         Case {
             token: Token::Reader,
             body: Some(r#"{"orgID": "{org_id}", "name": "nope"}"#),
             ..case("error_permission", M::POST, "/api/v2/buckets")
         },
-        case("error_bucket_not_found", M::GET, "/api/v2/buckets/0000000000000001"),
-        case("error_org_not_found", M::GET, "/api/v2/orgs/0000000000000001"),
-        case("error_org_name_not_found", M::GET, "/api/v2/buckets?org=nope"),
+        case(
+            "error_bucket_not_found",
+            M::GET,
+            "/api/v2/buckets/0000000000000001",
+        ),
+        case(
+            "error_org_not_found",
+            M::GET,
+            "/api/v2/orgs/0000000000000001",
+        ),
+        case(
+            "error_org_name_not_found",
+            M::GET,
+            "/api/v2/buckets?org=nope",
+        ),
         case("error_invalid_id", M::GET, "/api/v2/buckets/123"),
         case("error_limit", M::GET, "/api/v2/buckets?limit=0"),
         Case {
             body: Some(r#"{"orgID": "{org_id}", "name": "metrics"}"#),
             ..case("error_conflict", M::POST, "/api/v2/buckets")
         },
-        Case { body: Some("{"), ..case("error_bad_json", M::POST, "/api/v2/buckets") },
+        Case {
+            body: Some("{"),
+            ..case("error_bad_json", M::POST, "/api/v2/buckets")
+        },
         Case {
             body: Some(r#"{"orgID": "{org_id}"}"#),
             ..case("error_missing_field", M::POST, "/api/v2/buckets")
@@ -138,7 +190,10 @@ struct Fixture {
 async fn fixture(s: &TestServer) -> Fixture {
     let default_org = s.default_org_id().await;
     let r = s
-        .post("/api/v2/orgs", json!({"name": "golden", "description": "the golden org"}))
+        .post(
+            "/api/v2/orgs",
+            json!({"name": "golden", "description": "the golden org"}),
+        )
         .await;
     let org = r.expect(201)["id"].as_str().unwrap().to_owned();
     let r = s
@@ -191,16 +246,15 @@ async fn fixture(s: &TestServer) -> Fixture {
 
 impl Fixture {
     fn fill(&self, template: &str) -> String {
-        self.ids
-            .iter()
-            .fold(template.to_owned(), |t, (name, id)| t.replace(&format!("{{{name}}}"), id))
+        self.ids.iter().fold(template.to_owned(), |t, (name, id)| {
+            t.replace(&format!("{{{name}}}"), id)
+        })
     }
 
     fn placeholders(&self, text: &str) -> String {
-        let named = self
-            .ids
-            .iter()
-            .fold(text.to_owned(), |t, (name, id)| t.replace(id.as_str(), &format!("<{name}>")));
+        let named = self.ids.iter().fold(text.to_owned(), |t, (name, id)| {
+            t.replace(id.as_str(), &format!("<{name}>"))
+        });
         other_ids(&named)
     }
 }
@@ -284,7 +338,12 @@ async fn responses_match_the_golden_files() {
         }
         let r = send(req).await;
         let mut headers = BTreeMap::new();
-        for h in ["content-type", "x-platform-error-code", "x-influxdb-version", "x-influxdb-build"] {
+        for h in [
+            "content-type",
+            "x-platform-error-code",
+            "x-influxdb-version",
+            "x-influxdb-build",
+        ] {
             if let Some(v) = r.header(h) {
                 headers.insert(h, v.to_owned());
             }
@@ -347,7 +406,12 @@ fn placeholders() {
         "/api/v2/write?org=<id>&bucket=<bucket_id>"
     );
     // Not ids: too short, too long, upper case, part of a longer word.
-    for s in ["0123456789abcde", "0123456789abcdef0", "0123456789ABCDEF", "x0123456789abcdef"] {
+    for s in [
+        "0123456789abcde",
+        "0123456789abcdef0",
+        "0123456789ABCDEF",
+        "x0123456789abcdef",
+    ] {
         assert_eq!(f.placeholders(s), s);
     }
     let v = normalize(

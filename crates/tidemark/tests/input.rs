@@ -87,23 +87,61 @@ async fn malformed_json_and_wrong_types_are_400() {
     }
     // Wrong types, one field at a time.
     let wrong = [
-        (Method::POST, "/api/v2/orgs".to_owned(), json!({"name": ["x"]})),
-        (Method::PATCH, format!("/api/v2/orgs/{org}"), json!({"description": 1})),
-        (Method::POST, "/api/v2/buckets".to_owned(), json!({"orgID": 1, "name": "x"})),
-        (Method::PATCH, format!("/api/v2/buckets/{bucket}"), json!({"retentionRules": {}})),
-        (Method::PATCH, format!("/api/v2/buckets/{bucket}"), json!({"retentionRules": [{"everySeconds": 1.5}]})),
+        (
+            Method::POST,
+            "/api/v2/orgs".to_owned(),
+            json!({"name": ["x"]}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v2/orgs/{org}"),
+            json!({"description": 1}),
+        ),
+        (
+            Method::POST,
+            "/api/v2/buckets".to_owned(),
+            json!({"orgID": 1, "name": "x"}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v2/buckets/{bucket}"),
+            json!({"retentionRules": {}}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v2/buckets/{bucket}"),
+            json!({"retentionRules": [{"everySeconds": 1.5}]}),
+        ),
         (
             Method::PATCH,
             format!("/api/v2/buckets/{bucket}"),
             json!({"retentionRules": [{"everySeconds": 9_223_372_036_854_775_808_u64}]}),
         ),
-        (Method::POST, "/api/v2/authorizations".to_owned(), json!({"orgID": org, "permissions": [1]})),
-        (Method::PATCH, format!("/api/v2/authorizations/{auth}"), json!({"description": false})),
-        (Method::POST, "/api/v2/dbrps".to_owned(), json!({"bucketID": bucket, "database": 1, "retention_policy": "r"})),
-        (Method::PATCH, format!("/api/v2/dbrps/{dbrp}"), json!({"default": "true"})),
+        (
+            Method::POST,
+            "/api/v2/authorizations".to_owned(),
+            json!({"orgID": org, "permissions": [1]}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v2/authorizations/{auth}"),
+            json!({"description": false}),
+        ),
+        (
+            Method::POST,
+            "/api/v2/dbrps".to_owned(),
+            json!({"bucketID": bucket, "database": 1, "retention_policy": "r"}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v2/dbrps/{dbrp}"),
+            json!({"default": "true"}),
+        ),
     ];
     for (method, path, body) in wrong {
-        let r = s.call(method.clone(), &path, Some(OPERATOR_TOKEN), Some(&body)).await;
+        let r = s
+            .call(method.clone(), &path, Some(OPERATOR_TOKEN), Some(&body))
+            .await;
         assert_eq!(r.status, 400, "{method} {path} {body}: {}", r.text);
         r.expect_error_containing(400, "invalid", "failed to decode request body: ");
     }
@@ -143,7 +181,10 @@ async fn bodies_over_10_mib_are_413() {
     at_limit.extend_from_slice(tail.as_bytes());
     assert_eq!(at_limit.len(), 10 * MIB);
     let r = send(s.op(Method::POST, "/api/v2/buckets").body(at_limit)).await;
-    assert_eq!(r.expect(201)["description"].as_str().unwrap().len(), 10 * MIB - head.len() - 2);
+    assert_eq!(
+        r.expect(201)["description"].as_str().unwrap().len(),
+        10 * MIB - head.len() - 2
+    );
 
     // One byte more is not, for any body-taking route.
     let mut over = head.into_bytes();
@@ -176,7 +217,10 @@ async fn bodies_over_10_mib_are_413() {
     req.extend_from_slice(b"0\r\n\r\n");
     let answer = raw(&s.addr, &req).await;
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
-    assert!(answer.contains("x-platform-error-code: request too large"), "{answer}");
+    assert!(
+        answer.contains("x-platform-error-code: request too large"),
+        "{answer}"
+    );
 
     let r = s.get(&format!("/api/v2/buckets?orgID={org}")).await;
     assert_eq!(r.expect(200)["buckets"].as_array().unwrap().len(), 3);
@@ -313,8 +357,7 @@ async fn hostile_requests_cannot_hurt_the_server() {
         format!("GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "h".repeat(200_000)).into_bytes(),
         b"GET /health HTTP/1.0\r\n\r\n".to_vec(),
     ];
-    for bytes in &raw_cases {
-        let answer = raw(&s.addr, bytes).await;
+    for answer in join_all(raw_cases.iter().map(|bytes| raw(&s.addr, bytes))).await {
         assert!(!answer.contains(" 500 "), "{answer}");
     }
 
@@ -323,7 +366,9 @@ async fn hostile_requests_cannot_hurt_the_server() {
     }
     // Still standing, still serving.
     send(s.client.get(s.url("/health"))).await.expect(200);
-    s.get(&format!("/api/v2/buckets/{bucket}")).await.expect(200);
+    s.get(&format!("/api/v2/buckets/{bucket}"))
+        .await
+        .expect(200);
 }
 
 #[tokio::test]

@@ -55,11 +55,21 @@ async fn state_survives_a_restart() {
     }
     // The old token still works, with the same rights.
     let r = s
-        .call(Method::GET, &format!("/api/v2/buckets/{bucket}"), Some(&token), None)
+        .call(
+            Method::GET,
+            &format!("/api/v2/buckets/{bucket}"),
+            Some(&token),
+            None,
+        )
         .await;
     assert_eq!(r.expect(200)["name"], "kept");
     let r = s
-        .call(Method::POST, "/api/v2/buckets", Some(&token), Some(&json!({"orgID": org, "name": "more"})))
+        .call(
+            Method::POST,
+            "/api/v2/buckets",
+            Some(&token),
+            Some(&json!({"orgID": org, "name": "more"})),
+        )
         .await;
     r.expect(201);
     // And the data still obeys its invariants: the name is still taken.
@@ -85,14 +95,22 @@ async fn the_generated_operator_token_is_shown_once_and_kept_private() {
         .to_owned();
     assert!(token.len() >= 40, "{token}");
     let file = dir.join("operator-token");
-    assert!(s.banner.iter().any(|l| l.contains(&file.display().to_string())));
+    assert!(s
+        .banner
+        .iter()
+        .any(|l| l.contains(&file.display().to_string())));
     let meta = std::fs::metadata(&file).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     assert_eq!(std::fs::read_to_string(&file).unwrap().trim_end(), token);
 
     // It is an operator token: it can create orgs.
     let r = s
-        .call(Method::POST, "/api/v2/orgs", Some(&token), Some(&json!({"name": "made"})))
+        .call(
+            Method::POST,
+            "/api/v2/orgs",
+            Some(&token),
+            Some(&json!({"name": "made"})),
+        )
         .await;
     r.expect(201);
     s.call(Method::GET, "/api/v2/orgs", Some(OPERATOR_TOKEN), None)
@@ -104,12 +122,16 @@ async fn the_generated_operator_token_is_shown_once_and_kept_private() {
     for options in [generated, Options::standard()] {
         let mut s = TestServer::start_in(&dir, options).await;
         assert!(
-            !s.banner.iter().any(|l| l.contains(&token) || l.contains("operator token")),
+            !s.banner
+                .iter()
+                .any(|l| l.contains(&token) || l.contains("operator token")),
             "{:?}",
             s.banner
         );
         assert_eq!(std::fs::read_to_string(&file).unwrap().trim_end(), token);
-        let r = s.call(Method::GET, "/api/v2/orgs", Some(&token), None).await;
+        let r = s
+            .call(Method::GET, "/api/v2/orgs", Some(&token), None)
+            .await;
         assert_eq!(r.expect(200)["orgs"].as_array().unwrap().len(), 2);
         s.call(Method::GET, "/api/v2/orgs", Some(OPERATOR_TOKEN), None)
             .await
@@ -139,7 +161,11 @@ async fn sigterm_shuts_down_gracefully() {
 fn assert_fails(args: &[&str], env: &[(&str, &str)], part: &str) {
     let exit = run_to_exit(args, env);
     assert_eq!(exit.status.code(), Some(1), "{args:?}: {exit:?}");
-    let lines: Vec<&str> = exit.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let lines: Vec<&str> = exit
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     assert_eq!(lines.len(), 1, "{args:?}: not one line: {:?}", exit.stderr);
     assert!(lines[0].starts_with("error: "), "{:?}", lines[0]);
     assert!(lines[0].contains(part), "{:?} lacks {part:?}", lines[0]);
@@ -167,28 +193,55 @@ fn start_up_failures_say_why_in_one_line() {
     };
     let cases: Vec<(Vec<String>, String)> = vec![
         (
-            [serve(&["--bind", "127.0.0.1:0", "--data-dir"]), vec![under_file.to_owned()]].concat(),
+            [
+                serve(&["--bind", "127.0.0.1:0", "--data-dir"]),
+                vec![under_file.to_owned()],
+            ]
+            .concat(),
             format!("data directory {under_file} is not usable"),
         ),
         (
             [
-                serve(&["--bind", "127.0.0.1:0", "--catalog", "postgres://u:hunter2@127.0.0.1:1/db", "--data-dir"]),
+                serve(&[
+                    "--bind",
+                    "127.0.0.1:0",
+                    "--catalog",
+                    "postgres://u:hunter2@127.0.0.1:1/db",
+                    "--data-dir",
+                ]),
                 vec![dir.to_owned()],
             ]
             .concat(),
             "catalog".to_owned(),
         ),
         (
-            [serve(&["--bind", "127.0.0.1:0", "--catalog", "mysql://x", "--data-dir"]), vec![dir.to_owned()]]
-                .concat(),
+            [
+                serve(&[
+                    "--bind",
+                    "127.0.0.1:0",
+                    "--catalog",
+                    "mysql://x",
+                    "--data-dir",
+                ]),
+                vec![dir.to_owned()],
+            ]
+            .concat(),
             "--catalog must be a postgres:// or postgresql:// URL, got \"mysql://x\"".to_owned(),
         ),
         (
-            [serve(&["--data-dir"]), vec![dir.to_owned(), "--bind".to_owned(), taken.clone()]].concat(),
+            [
+                serve(&["--data-dir"]),
+                vec![dir.to_owned(), "--bind".to_owned(), taken.clone()],
+            ]
+            .concat(),
             format!("cannot listen on {taken}"),
         ),
         (
-            [serve(&["--bind", "not-an-address", "--data-dir"]), vec![dir.to_owned()]].concat(),
+            [
+                serve(&["--bind", "not-an-address", "--data-dir"]),
+                vec![dir.to_owned()],
+            ]
+            .concat(),
             "cannot listen on not-an-address".to_owned(),
         ),
         (
@@ -216,16 +269,33 @@ fn start_up_failures_say_why_in_one_line() {
     }
     // The password of a PostgreSQL URL is never printed.
     let exit = run_to_exit(
-        &["serve", "--log-filter", "off", "--data-dir", dir, "--catalog", "postgres://u:hunter2@127.0.0.1:1/db"],
+        &[
+            "serve",
+            "--log-filter",
+            "off",
+            "--data-dir",
+            dir,
+            "--catalog",
+            "postgres://u:hunter2@127.0.0.1:1/db",
+        ],
         &[],
     );
     assert!(!exit.stderr.contains("hunter2"), "{}", exit.stderr);
 
     // Command-line mistakes: clap's usage error, exit code 2, first line naming the problem.
     for (args, first) in [
-        (vec!["serve", "--no-such-flag"], "error: unexpected argument '--no-such-flag' found"),
-        (vec!["serve", "--log-format", "xml"], "error: invalid value 'xml' for '--log-format <LOG_FORMAT>'"),
-        (vec!["frobnicate"], "error: unrecognized subcommand 'frobnicate'"),
+        (
+            vec!["serve", "--no-such-flag"],
+            "error: unexpected argument '--no-such-flag' found",
+        ),
+        (
+            vec!["serve", "--log-format", "xml"],
+            "error: invalid value 'xml' for '--log-format <LOG_FORMAT>'",
+        ),
+        (
+            vec!["frobnicate"],
+            "error: unrecognized subcommand 'frobnicate'",
+        ),
     ] {
         let exit = run_to_exit(&args, &[]);
         assert_eq!(exit.status.code(), Some(2), "{args:?}: {exit:?}");
@@ -242,18 +312,31 @@ fn environment_variables_configure_failing_starts_too() {
     let dir = tmp.path().join("data");
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let taken = taken.local_addr().unwrap().to_string();
-    let base = [("TIDEMARK_LOG_FILTER", "off"), ("TIDEMARK_OPERATOR_TOKEN", "t")];
+    let base = [
+        ("TIDEMARK_LOG_FILTER", "off"),
+        ("TIDEMARK_OPERATOR_TOKEN", "t"),
+    ];
     let dir_env = ("TIDEMARK_DATA_DIR", dir.to_str().unwrap());
     let cases: Vec<(Vec<(&str, &str)>, String)> = vec![
         (
-            vec![("TIDEMARK_DATA_DIR", under_file.to_str().unwrap()), ("TIDEMARK_BIND", "127.0.0.1:0")],
+            vec![
+                ("TIDEMARK_DATA_DIR", under_file.to_str().unwrap()),
+                ("TIDEMARK_BIND", "127.0.0.1:0"),
+            ],
             format!("data directory {} is not usable", under_file.display()),
         ),
         (
-            vec![dir_env, ("TIDEMARK_BIND", "127.0.0.1:0"), ("TIDEMARK_CATALOG", "sqlite://x")],
+            vec![
+                dir_env,
+                ("TIDEMARK_BIND", "127.0.0.1:0"),
+                ("TIDEMARK_CATALOG", "sqlite://x"),
+            ],
             "--catalog must be a postgres://".to_owned(),
         ),
-        (vec![dir_env, ("TIDEMARK_BIND", &taken)], format!("cannot listen on {taken}")),
+        (
+            vec![dir_env, ("TIDEMARK_BIND", &taken)],
+            format!("cannot listen on {taken}"),
+        ),
     ];
     for (env, part) in cases {
         let env: Vec<(&str, &str)> = base.iter().copied().chain(env).collect();
@@ -261,12 +344,20 @@ fn environment_variables_configure_failing_starts_too() {
     }
     let exit = run_to_exit(&["serve"], &[("TIDEMARK_LOG_FORMAT", "xml"), dir_env]);
     assert_eq!(exit.status.code(), Some(2), "{exit:?}");
-    assert!(exit.stderr.starts_with("error: invalid value 'xml'"), "{}", exit.stderr);
+    assert!(
+        exit.stderr.starts_with("error: invalid value 'xml'"),
+        "{}",
+        exit.stderr
+    );
     // A flag beats its variable: a good --bind wins over a bad TIDEMARK_BIND, so this one fails
     // later, on the catalog.
     let exit = run_to_exit(
         &["serve", "--bind", "127.0.0.1:0", "--catalog", "mysql://x"],
-        &[dir_env, ("TIDEMARK_BIND", &taken), ("TIDEMARK_LOG_FILTER", "off")],
+        &[
+            dir_env,
+            ("TIDEMARK_BIND", &taken),
+            ("TIDEMARK_LOG_FILTER", "off"),
+        ],
     );
     assert!(exit.stderr.contains("--catalog must be"), "{}", exit.stderr);
 }
@@ -287,7 +378,9 @@ async fn environment_variables_configure_the_server_and_flags_win() {
     })
     .await;
     assert!(!s.data_dir.join("operator-token").exists());
-    let r = s.call(Method::GET, "/api/v2/orgs", Some("env-token"), None).await;
+    let r = s
+        .call(Method::GET, "/api/v2/orgs", Some("env-token"), None)
+        .await;
     assert_eq!(r.expect(200)["orgs"][0]["name"], "env-org");
     assert_eq!(r.body["orgs"].as_array().unwrap().len(), 1);
     drop(s);
@@ -300,7 +393,9 @@ async fn environment_variables_configure_the_server_and_flags_win() {
         ..Options::default()
     })
     .await;
-    let r = s.call(Method::GET, "/api/v2/orgs", Some("flag-token"), None).await;
+    let r = s
+        .call(Method::GET, "/api/v2/orgs", Some("flag-token"), None)
+        .await;
     assert_eq!(r.expect(200)["orgs"][0]["name"], "flag-org");
     assert_eq!(r.body["orgs"].as_array().unwrap().len(), 1);
     s.call(Method::GET, "/api/v2/orgs", Some("env-token"), None)

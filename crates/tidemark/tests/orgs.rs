@@ -63,9 +63,11 @@ async fn list_get_and_filters() {
 
     let r = s.get(&format!("/api/v2/orgs/{id}")).await;
     assert_eq!(r.expect(200)["name"], "default");
-    s.get("/api/v2/orgs/0000000000000001")
-        .await
-        .expect_error(404, "not found", "organization not found");
+    s.get("/api/v2/orgs/0000000000000001").await.expect_error(
+        404,
+        "not found",
+        "organization not found",
+    );
     s.get("/api/v2/orgs/123").await.expect_error(
         400,
         "invalid",
@@ -90,7 +92,11 @@ async fn pagination() {
             "next": "/api/v2/orgs?descending=false&limit=2&offset=2",
         })
     );
-    let body = s.get("/api/v2/orgs?limit=2&offset=2").await.expect(200).clone();
+    let body = s
+        .get("/api/v2/orgs?limit=2&offset=2")
+        .await
+        .expect(200)
+        .clone();
     assert_eq!(names(&body), ["p2", "p3"]);
     assert_eq!(
         body["links"],
@@ -112,7 +118,11 @@ async fn pagination() {
             ids[0]
         )
     );
-    let body = s.get("/api/v2/orgs?descending=true").await.expect(200).clone();
+    let body = s
+        .get("/api/v2/orgs?descending=true")
+        .await
+        .expect(200)
+        .clone();
     assert_eq!(names(&body), ["p3", "p2", "p1", "default"]);
 
     for q in ["limit=0", "limit=101", "limit=x"] {
@@ -142,7 +152,11 @@ async fn create_update_and_delete_need_the_operator() {
 
     s.post("/api/v2/orgs", json!({"name": "acme"}))
         .await
-        .expect_error(422, "conflict", "organization with name acme already exists");
+        .expect_error(
+            422,
+            "conflict",
+            "organization with name acme already exists",
+        );
     s.post("/api/v2/orgs", json!({"description": "no name"}))
         .await
         .expect_error_containing(400, "invalid", "missing field `name`");
@@ -167,7 +181,11 @@ async fn create_update_and_delete_need_the_operator() {
     assert_eq!(r.body["name"], "acme2");
     s.patch(&format!("/api/v2/orgs/{acme}"), json!({"name": "default"}))
         .await
-        .expect_error(422, "conflict", "organization with name default already exists");
+        .expect_error(
+            422,
+            "conflict",
+            "organization with name default already exists",
+        );
     s.patch("/api/v2/orgs/0000000000000001", json!({"name": "x"}))
         .await
         .expect_error(404, "not found", "organization not found");
@@ -183,9 +201,11 @@ async fn create_update_and_delete_need_the_operator() {
     s.call(Method::PATCH, &path, t, Some(&body))
         .await
         .expect_error(401, "unauthorized", "write:orgs is unauthorized");
-    s.call(Method::DELETE, &path, t, None)
-        .await
-        .expect_error(401, "unauthorized", "write:orgs is unauthorized");
+    s.call(Method::DELETE, &path, t, None).await.expect_error(
+        401,
+        "unauthorized",
+        "write:orgs is unauthorized",
+    );
     // It sees its own org, and only that.
     s.call(Method::GET, &path, t, None).await.expect(200);
     let r = s.call(Method::GET, "/api/v2/orgs", t, None).await;
@@ -214,7 +234,9 @@ async fn create_update_and_delete_need_the_operator() {
     // The operator token's own org cannot go: that would delete the token mid-request.
     let r = s.delete(&format!("/api/v2/orgs/{default_id}")).await;
     r.expect_error_containing(400, "invalid", "cannot delete the organization");
-    s.get(&format!("/api/v2/orgs/{default_id}")).await.expect(200);
+    s.get(&format!("/api/v2/orgs/{default_id}"))
+        .await
+        .expect(200);
 }
 
 #[tokio::test]
@@ -267,7 +289,11 @@ async fn deleting_an_org_removes_its_buckets_dbrps_and_tokens() {
         "{all}"
     );
     let auths = s.get("/api/v2/authorizations").await.expect(200).clone();
-    assert_eq!(auths["authorizations"].as_array().unwrap().len(), 1, "{auths}");
+    assert_eq!(
+        auths["authorizations"].as_array().unwrap().len(),
+        1,
+        "{auths}"
+    );
 
     // The name is free again, and the new org starts empty but for its system buckets.
     let again = s.create_org("doomed").await;

@@ -212,7 +212,11 @@ async fn two_nodes_share_one_postgres_catalog() {
         let a = TestServer::start_with(on(&url)).await;
         // The second node finds the catalog initialised and bootstraps nothing.
         let b = TestServer::start_with(on(&url)).await;
-        assert!(!b.banner.iter().any(|l| l.contains("operator token")), "{:?}", b.banner);
+        assert!(
+            !b.banner.iter().any(|l| l.contains("operator token")),
+            "{:?}",
+            b.banner
+        );
         let r = b.get("/api/v2/orgs").await;
         assert_eq!(r.expect(200)["orgs"].as_array().unwrap().len(), 1);
 
@@ -227,22 +231,43 @@ async fn two_nodes_share_one_postgres_catalog() {
         let (auth, token) = a
             .create_token(&org, json!([perm("read", "buckets", Some(&org), None)]))
             .await;
-        b.call(Method::GET, "/api/v2/buckets", Some(&token), None).await.expect(200);
-        // Deactivated through node A: node B, which has the token cached, stops accepting it
-        // within the cache TTL (5 s).
-        a.patch(&format!("/api/v2/authorizations/{auth}"), json!({"status": "inactive"}))
+        // Node B caches the token and the bucket's name.
+        b.call(Method::GET, "/api/v2/buckets", Some(&token), None)
             .await
             .expect(200);
+        let by_name = |name: &str| format!("/api/v2/buckets?orgID={org}&name={name}");
+        let names = |r: &common::Reply| r.expect(200)["buckets"].as_array().unwrap().len();
+        assert_eq!(names(&b.get(&by_name("shared")).await), 1);
+
+        // Changed through node A: node B sees both changes within the caches' TTL (5 s).
+        a.patch(
+            &format!("/api/v2/authorizations/{auth}"),
+            json!({"status": "inactive"}),
+        )
+        .await
+        .expect(200);
+        a.patch(
+            &format!("/api/v2/buckets/{bucket}"),
+            json!({"name": "renamed"}),
+        )
+        .await
+        .expect(200);
         let started = Instant::now();
         loop {
-            let r = b.call(Method::GET, "/api/v2/buckets", Some(&token), None).await;
-            if r.status == 401 {
+            let r = b
+                .call(Method::GET, "/api/v2/buckets", Some(&token), None)
+                .await;
+            assert!(r.status == 200 || r.status == 401, "{}", r.text);
+            let token_refused = r.status == 401;
+            let old_name_gone = names(&b.get(&by_name("shared")).await) == 0;
+            let new_name_found = names(&b.get(&by_name("renamed")).await) == 1;
+            if token_refused && old_name_gone && new_name_found {
                 break;
             }
-            assert_eq!(r.status, 200);
             assert!(
                 started.elapsed() < Duration::from_secs(8),
-                "node B still accepts a token deactivated on node A"
+                "node B still trusts stale data: token refused {token_refused}, old name gone \
+                 {old_name_gone}, new name found {new_name_found}"
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

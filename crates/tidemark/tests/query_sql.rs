@@ -10,7 +10,8 @@ use serde_json::{json, Value};
 async fn setup() -> TestServer {
     let s = TestServer::start().await;
     let org = s.default_org_id().await;
-    s.create_bucket(&org, "qdb").await;
+    let forever = json!({"orgID": org, "name": "qdb", "retentionRules": [{"type": "expire", "everySeconds": 0}]});
+    s.post("/api/v2/buckets", forever).await.expect(201);
     let r = s
         .op(Method::POST, "/api/v2/write?org=default&bucket=qdb")
         .body("cpu,host=a usage=1,idle=2i 1000000000\ncpu,host=b usage=3 2000000000")
@@ -48,7 +49,11 @@ async fn every_format() {
 
     let r = get(&s, Some("jsonl")).await;
     r.expect(200);
-    let lines: Vec<Value> = r.text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = r
+        .text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(Value::Array(lines), json_rows);
 
     let r = get(&s, Some("csv")).await;
@@ -62,7 +67,10 @@ async fn every_format() {
         "+------+------+-------+\n| host | idle | usage |\n+------+------+-------+\n| a    | 2    | 1.0   |\n| b    |      | 3.0   |\n+------+------+-------+\n"
     );
 
-    let url = format!("/api/v3/query_sql?db=qdb&q={}&format=parquet", urlencode(SQL));
+    let url = format!(
+        "/api/v3/query_sql?db=qdb&q={}&format=parquet",
+        urlencode(SQL)
+    );
     let resp = s.op(Method::GET, &url).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(
@@ -82,9 +90,17 @@ async fn every_format() {
 
     // An empty answer keeps its shape.
     let empty = "SELECT host FROM cpu WHERE usage > 100";
-    let r = send(s.op(Method::GET, &format!("/api/v3/query_sql?db=qdb&q={}", urlencode(empty)))).await;
+    let r = send(s.op(
+        Method::GET,
+        &format!("/api/v3/query_sql?db=qdb&q={}", urlencode(empty)),
+    ))
+    .await;
     assert_eq!(r.expect(200), &json!([]));
-    let r = send(s.op(Method::GET, &format!("/api/v3/query_sql?db=qdb&format=csv&q={}", urlencode(empty)))).await;
+    let r = send(s.op(
+        Method::GET,
+        &format!("/api/v3/query_sql?db=qdb&format=csv&q={}", urlencode(empty)),
+    ))
+    .await;
     assert_eq!(r.text, "host\n");
 }
 
@@ -102,7 +118,11 @@ async fn post_bodies_and_parameters() {
 
     let params = urlencode(r#"{"h":"a"}"#);
     let q = urlencode("SELECT usage FROM cpu WHERE host = $h");
-    let r = send(s.op(Method::GET, &format!("/api/v3/query_sql?db=qdb&q={q}&params={params}"))).await;
+    let r = send(s.op(
+        Method::GET,
+        &format!("/api/v3/query_sql?db=qdb&q={q}&params={params}"),
+    ))
+    .await;
     assert_eq!(r.expect(200), &json!([{"usage": 1.0}]));
 }
 
@@ -110,10 +130,22 @@ async fn post_bodies_and_parameters() {
 async fn errors() {
     let s = setup().await;
     let q = urlencode("SELECT 1");
-    let r = s.call(Method::GET, &format!("/api/v3/query_sql?db=qdb&q={q}"), None, None).await;
+    let r = s
+        .call(
+            Method::GET,
+            &format!("/api/v3/query_sql?db=qdb&q={q}"),
+            None,
+            None,
+        )
+        .await;
     r.expect_error(401, "unauthorized", "unauthorized access");
     let r = s
-        .call(Method::GET, &format!("/api/v3/query_sql?db=qdb&q={q}"), Some("nope"), None)
+        .call(
+            Method::GET,
+            &format!("/api/v3/query_sql?db=qdb&q={q}"),
+            Some("nope"),
+            None,
+        )
         .await;
     assert_eq!(r.status, 401);
     let r = s.get(&format!("/api/v3/query_sql?q={q}")).await;
@@ -122,8 +154,15 @@ async fn errors() {
     r.expect_error(400, "invalid", "missing required parameter \"q\"");
     let r = s.get(&format!("/api/v3/query_sql?db=nope&q={q}")).await;
     r.expect_error(404, "not found", "Database 'nope' not found");
-    let r = s.get(&format!("/api/v3/query_sql?db=qdb&q={}", urlencode("SELEC 1"))).await;
+    let r = s
+        .get(&format!(
+            "/api/v3/query_sql?db=qdb&q={}",
+            urlencode("SELEC 1")
+        ))
+        .await;
     assert_eq!((r.status, r.body["code"].as_str()), (400, Some("invalid")));
-    let r = s.get(&format!("/api/v3/query_sql?db=qdb&q={q}&format=xml")).await;
+    let r = s
+        .get(&format!("/api/v3/query_sql?db=qdb&q={q}&format=xml"))
+        .await;
     assert_eq!(r.status, 400);
 }

@@ -29,7 +29,10 @@ async fn ping_health_and_metrics_answer_without_a_token() {
         "{body}"
     );
     assert_eq!(body["build"], "cloud2");
-    assert!(r.header("content-type").unwrap().starts_with("application/json"));
+    assert!(r
+        .header("content-type")
+        .unwrap()
+        .starts_with("application/json"));
 
     // A bad token does not matter where no token is needed.
     let r = send(s.request(Method::GET, "/health", Some("not-a-token"))).await;
@@ -38,7 +41,12 @@ async fn ping_health_and_metrics_answer_without_a_token() {
         r.header("content-type"),
         Some("application/json; charset=utf-8")
     );
-    let mut keys: Vec<&str> = body.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     keys.sort_unstable();
     assert_eq!(
         keys,
@@ -62,7 +70,9 @@ async fn metrics_count_requests_and_latency_by_route_and_status() {
         send(s.client.get(s.url("/health"))).await.expect(200);
     }
     s.get("/api/v2/buckets/0000000000000001").await.expect(404);
-    send(s.client.get(s.url("/api/v2/buckets"))).await.expect(401);
+    send(s.client.get(s.url("/api/v2/buckets")))
+        .await
+        .expect(401);
     send(s.client.get(s.url("/no/such/path"))).await.expect(404);
 
     let r = send(s.client.get(s.url("/metrics"))).await;
@@ -103,9 +113,11 @@ async fn metrics_count_requests_and_latency_by_route_and_status() {
 async fn routes_and_resources_need_a_token() {
     let s = TestServer::start().await;
     for path in ["/api/v2", "/api/v2/resources"] {
-        send(s.client.get(s.url(path)))
-            .await
-            .expect_error(401, "unauthorized", "unauthorized access");
+        send(s.client.get(s.url(path))).await.expect_error(
+            401,
+            "unauthorized",
+            "unauthorized access",
+        );
     }
     let r = s.get("/api/v2").await;
     let body = r.expect(200);
@@ -136,7 +148,10 @@ async fn unknown_paths_and_wrong_methods_answer_json() {
     for (token, path) in [
         (None, "/nope"),
         (Some(OPERATOR_TOKEN), "/api/v2/nope"),
-        (Some(OPERATOR_TOKEN), "/api/v2/buckets/0000000000000001/nope"),
+        (
+            Some(OPERATOR_TOKEN),
+            "/api/v2/buckets/0000000000000001/nope",
+        ),
         (None, "/api/v3/ping"),
     ] {
         let r = send(s.request(Method::GET, path, token)).await;

@@ -8,7 +8,8 @@ use crate::{Error, Param, Params};
 #[tokio::test]
 async fn information_schema_lists_the_tables_under_iox() {
     let f = fixture().await;
-    f.write("cpu,host=a usage=1,idle=2i,ok=true,note=\"x\",n=3u 10\nmem free=1 10").await;
+    f.write("cpu,host=a usage=1,idle=2i,ok=true,note=\"x\",n=3u 10\nmem free=1 10")
+        .await;
     assert_eq!(
         f.query("SELECT table_catalog, table_schema, table_name, table_type FROM information_schema.tables WHERE table_schema = 'iox' ORDER BY table_name").await,
         table(&[
@@ -37,22 +38,38 @@ async fn information_schema_lists_the_tables_under_iox() {
         ])
     );
     let show = f.query("SHOW TABLES").await;
-    assert!(show.contains("| public        | iox                | cpu         | BASE TABLE |"), "{show}");
+    assert!(
+        show.contains("| public        | iox                | cpu         | BASE TABLE |"),
+        "{show}"
+    );
 }
 
 #[tokio::test]
 async fn parameters_bind_by_name() {
     let f = fixture().await;
-    f.write("cpu,host=a usage=1,idle=2i 10\ncpu,host=b usage=3,idle=4i 20").await;
+    f.write("cpu,host=a usage=1,idle=2i 10\ncpu,host=b usage=3,idle=4i 20")
+        .await;
     let params = Params::from([
         ("host".to_owned(), Param::String("b".into())),
         ("min".to_owned(), Param::Int(3)),
     ]);
     let out = f
-        .try_query("SELECT usage FROM cpu WHERE host = $host AND idle >= $min", &params)
+        .try_query(
+            "SELECT usage FROM cpu WHERE host = $host AND idle >= $min",
+            &params,
+        )
         .await
         .expect("query");
-    assert_eq!(out, table(&["+-------+", "| usage |", "+-------+", "| 3.0   |", "+-------+"]));
+    assert_eq!(
+        out,
+        table(&[
+            "+-------+",
+            "| usage |",
+            "+-------+",
+            "| 3.0   |",
+            "+-------+"
+        ])
+    );
     let missing = f
         .try_query("SELECT usage FROM cpu WHERE host = $nope", &params)
         .await
@@ -65,8 +82,14 @@ async fn user_errors_pass_their_message_and_writes_are_refused() {
     let f = fixture().await;
     f.write("cpu usage=1 10").await;
     let none = Params::new();
-    let err = f.try_query("SELECT * FROM nope", &none).await.expect_err("unknown table");
-    assert!(matches!(&err, Error::Query(m) if m.contains("table 'public.iox.nope' not found")), "{err:?}");
+    let err = f
+        .try_query("SELECT * FROM nope", &none)
+        .await
+        .expect_err("unknown table");
+    assert!(
+        matches!(&err, Error::Query(m) if m.contains("table 'public.iox.nope' not found")),
+        "{err:?}"
+    );
     let err = f.try_query("SELEC 1", &none).await.expect_err("bad sql");
     assert!(err.is_user_error(), "{err:?}");
     for statement in [
@@ -94,17 +117,34 @@ async fn schema_and_tables_without_running_anything() {
         .schema(&f.bucket, "SELECT host, usage FROM cpu WHERE host = $h")
         .await
         .expect("schema");
-    let fields: Vec<(&str, &DataType)> = schema.fields().iter().map(|f| (f.name().as_str(), f.data_type())).collect();
+    let fields: Vec<(&str, &DataType)> = schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().as_str(), f.data_type()))
+        .collect();
     assert_eq!(fields.len(), 2);
     assert_eq!(fields[0].0, "host");
     assert!(matches!(fields[0].1, DataType::Dictionary(..)));
     assert_eq!(
-        schema.field(1).metadata().get("iox::column::type").map(String::as_str),
+        schema
+            .field(1)
+            .metadata()
+            .get("iox::column::type")
+            .map(String::as_str),
         Some("iox::column_type::field::float")
     );
     let tables = f.query.tables(&f.bucket).await.expect("tables");
     let cpu = tables.iter().find(|t| t.name == "cpu").expect("cpu listed");
-    assert_eq!((cpu.catalog.as_str(), cpu.schema.as_str(), cpu.table_type.as_str()), ("public", "iox", "BASE TABLE"));
+    assert_eq!(
+        (
+            cpu.catalog.as_str(),
+            cpu.schema.as_str(),
+            cpu.table_type.as_str()
+        ),
+        ("public", "iox", "BASE TABLE")
+    );
     assert_eq!(cpu.arrow_schema.fields().len(), 3);
-    assert!(tables.iter().any(|t| t.schema == "information_schema" && t.name == "columns" && t.table_type == "VIEW"));
+    assert!(tables.iter().any(|t| t.schema == "information_schema"
+        && t.name == "columns"
+        && t.table_type == "VIEW"));
 }

@@ -10,7 +10,9 @@ use std::time::Duration;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::physical_plan::displayable;
 use futures::TryStreamExt;
-use tidemark_catalog::{Bucket, BucketType, CatalogConfig, NewBucket, NewOrg, SchemaLimits, SchemaType};
+use tidemark_catalog::{
+    Bucket, BucketType, CatalogConfig, NewBucket, NewOrg, SchemaLimits, SchemaType,
+};
 use tidemark_lp::Precision;
 use tidemark_storage::wal::{Recovery, WalConfig};
 use tidemark_storage::{Engine, EngineConfig, PersistConfig, WriteRequest};
@@ -57,7 +59,8 @@ pub(crate) async fn fixture_with_retention(retention_seconds: i64) -> Fixture {
         .expect("bucket");
     let objects = dir.join("objects");
     std::fs::create_dir_all(&objects).expect("objects dir");
-    let store = Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&objects).expect("store"));
+    let store =
+        Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&objects).expect("store"));
     let config = EngineConfig {
         wal: WalConfig {
             dir: dir.join("wal"),

@@ -7,7 +7,8 @@ const DAY: i64 = 86_400_000_000_000;
 #[tokio::test]
 async fn buffered_rows_are_read_under_every_table_name() {
     let f = fixture().await;
-    f.write("cpu,host=a usage=1,idle=2i 10\ncpu,host=b usage=3 20").await;
+    f.write("cpu,host=a usage=1,idle=2i 10\ncpu,host=b usage=3 20")
+        .await;
     let expected = table(&[
         "+------+------+-------------------------------+-------+",
         "| host | idle | time                          | usage |",
@@ -17,7 +18,11 @@ async fn buffered_rows_are_read_under_every_table_name() {
         "+------+------+-------------------------------+-------+",
     ]);
     for name in ["cpu", "iox.cpu", "public.iox.cpu"] {
-        assert_eq!(f.query(&format!("SELECT * FROM {name} ORDER BY time")).await, expected);
+        assert_eq!(
+            f.query(&format!("SELECT * FROM {name} ORDER BY time"))
+                .await,
+            expected
+        );
     }
 }
 
@@ -29,7 +34,8 @@ async fn duplicates_merge_within_the_buffer_and_across_chunks() {
     f.write("cpu,host=a usage=5 10").await;
     f.persist().await;
     // A newer write of the persisted point, in the buffer.
-    f.write("cpu,host=a note=\"new\" 10\ncpu,host=b usage=9 10").await;
+    f.write("cpu,host=a note=\"new\" 10\ncpu,host=b usage=9 10")
+        .await;
     let merged = table(&[
         "+------+------+------+-------------------------------+-------+",
         "| host | idle | note | time                          | usage |",
@@ -42,7 +48,10 @@ async fn duplicates_merge_within_the_buffer_and_across_chunks() {
     // The same once everything is in two overlapping files.
     f.persist().await;
     assert_eq!(f.query("SELECT * FROM cpu ORDER BY host").await, merged);
-    assert!(f.plan("SELECT * FROM cpu").await.contains("DedupeExec: chunks=2"));
+    assert!(f
+        .plan("SELECT * FROM cpu")
+        .await
+        .contains("DedupeExec: chunks=2"));
     assert_eq!(
         f.query("SELECT count(*) AS n FROM cpu").await,
         table(&["+---+", "| n |", "+---+", "| 2 |", "+---+"])
@@ -55,20 +64,37 @@ async fn a_field_filter_never_resurrects_an_overwritten_value() {
     f.write("cpu,host=a usage=10 10").await;
     f.persist().await;
     f.write("cpu,host=a usage=1 10").await;
-    assert_eq!(f.query("SELECT usage FROM cpu WHERE usage > 5").await, table(&["++", "++"]));
+    assert_eq!(
+        f.query("SELECT usage FROM cpu WHERE usage > 5").await,
+        table(&["++", "++"])
+    );
     assert_eq!(
         f.query("SELECT usage FROM cpu WHERE usage < 5").await,
-        table(&["+-------+", "| usage |", "+-------+", "| 1.0   |", "+-------+"])
+        table(&[
+            "+-------+",
+            "| usage |",
+            "+-------+",
+            "| 1.0   |",
+            "+-------+"
+        ])
     );
     // Tag filters may go below the merge: they drop whole series.
-    assert_eq!(f.query("SELECT usage FROM cpu WHERE host = 'b'").await, table(&["++", "++"]));
+    assert_eq!(
+        f.query("SELECT usage FROM cpu WHERE host = 'b'").await,
+        table(&["++", "++"])
+    );
 }
 
 #[tokio::test]
 async fn non_overlapping_files_are_read_without_a_merge() {
     let f = fixture().await;
     for day in 0..4 {
-        f.write(&format!("m,t=x v={day} {}\nm,t=y v=1 {}", day * DAY + 5, day * DAY + 6)).await;
+        f.write(&format!(
+            "m,t=x v={day} {}\nm,t=y v=1 {}",
+            day * DAY + 5,
+            day * DAY + 6
+        ))
+        .await;
         f.persist().await;
     }
     let plan = f.plan("SELECT count(*) FROM m").await;
@@ -76,7 +102,13 @@ async fn non_overlapping_files_are_read_without_a_merge() {
     assert!(plan.contains("DataSourceExec"), "{plan}");
     assert_eq!(
         f.query("SELECT count(*) AS n, sum(v) AS s FROM m").await,
-        table(&["+---+------+", "| n | s    |", "+---+------+", "| 8 | 10.0 |", "+---+------+"])
+        table(&[
+            "+---+------+",
+            "| n | s    |",
+            "+---+------+",
+            "| 8 | 10.0 |",
+            "+---+------+"
+        ])
     );
 }
 
@@ -90,10 +122,16 @@ async fn the_time_range_prunes_files_and_partitions() {
     f.write(&format!("m,t=x v=3 {}", 3 * DAY + 5)).await;
     let all = f.plan("SELECT * FROM m").await;
     assert_eq!(all.matches(".parquet").count(), 3, "{all}");
-    let from_day_one = format!("SELECT v FROM m WHERE time >= to_timestamp_nanos({DAY}) AND time < to_timestamp_nanos({})", 2 * DAY);
+    let from_day_one = format!(
+        "SELECT v FROM m WHERE time >= to_timestamp_nanos({DAY}) AND time < to_timestamp_nanos({})",
+        2 * DAY
+    );
     let plan = f.plan(&from_day_one).await;
     assert_eq!(plan.matches(".parquet").count(), 1, "{plan}");
-    assert!(!plan.contains("DedupeExec"), "the buffer (day 3) is not read: {plan}");
+    assert!(
+        !plan.contains("DedupeExec"),
+        "the buffer (day 3) is not read: {plan}"
+    );
     assert_eq!(
         f.query(&from_day_one).await,
         table(&["+-----+", "| v   |", "+-----+", "| 1.0 |", "+-----+"])
@@ -115,10 +153,15 @@ async fn files_without_later_columns_read_as_nulls() {
     let f = fixture().await;
     f.write("cpu,host=a usage=1 10").await;
     f.persist().await;
-    f.write(&format!("cpu,host=b,region=eu usage=2,extra=3i {}", DAY + 10)).await;
+    f.write(&format!(
+        "cpu,host=b,region=eu usage=2,extra=3i {}",
+        DAY + 10
+    ))
+    .await;
     f.persist().await;
     assert_eq!(
-        f.query("SELECT host, region, extra, usage FROM cpu ORDER BY time").await,
+        f.query("SELECT host, region, extra, usage FROM cpu ORDER BY time")
+            .await,
         table(&[
             "+------+--------+-------+-------+",
             "| host | region | extra | usage |",
@@ -142,7 +185,12 @@ async fn rows_past_retention_are_hidden() {
         .map(|d| d.as_nanos() as i64)
         .unwrap_or_default();
     let two_hours = 2 * 3600 * 1_000_000_000;
-    f.write(&format!("m,t=x v=1 {}\nm,t=x v=2 {}", now - two_hours, now - 1_000)).await;
+    f.write(&format!(
+        "m,t=x v=1 {}\nm,t=x v=2 {}",
+        now - two_hours,
+        now - 1_000
+    ))
+    .await;
     assert_eq!(
         f.query("SELECT v FROM m").await,
         table(&["+-----+", "| v   |", "+-----+", "| 2.0 |", "+-----+"])

@@ -78,7 +78,9 @@ fn covers(granted: &Permission, need: &Need) -> bool {
     match (r.org_id, r.id) {
         (None, None) => true,
         (Some(org), None) => need.org_id == Some(org),
-        (org, Some(id)) => need.id == Some(id) && org.is_none_or(|o| need.org_id.is_none_or(|n| n == o)),
+        (org, Some(id)) => {
+            need.id == Some(id) && org.is_none_or(|o| need.org_id.is_none_or(|n| n == o))
+        }
     }
 }
 
@@ -145,11 +147,27 @@ mod tests {
             (&org_read, Need::read(Buckets).in_org(id(1)).on(id(7)), true),
             (&org_read, Need::read(Buckets).in_org(id(2)), false),
             (&org_read, Need::write(Buckets).in_org(id(1)), false),
-            (&one_bucket, Need::write(Buckets).in_org(id(1)).on(id(7)), true),
-            (&one_bucket, Need::write(Buckets).in_org(id(1)).on(id(8)), false),
+            (
+                &one_bucket,
+                Need::write(Buckets).in_org(id(1)).on(id(7)),
+                true,
+            ),
+            (
+                &one_bucket,
+                Need::write(Buckets).in_org(id(1)).on(id(8)),
+                false,
+            ),
             (&one_bucket, Need::write(Buckets).in_org(id(1)), false),
-            (&one_bucket, Need::write(Buckets).in_org(id(2)).on(id(7)), false),
-            (&one_bucket, Need::read(Buckets).in_org(id(1)).on(id(7)), false),
+            (
+                &one_bucket,
+                Need::write(Buckets).in_org(id(2)).on(id(7)),
+                false,
+            ),
+            (
+                &one_bucket,
+                Need::read(Buckets).in_org(id(1)).on(id(7)),
+                false,
+            ),
             (&type_wide, Need::write(Orgs), true),
             (&type_wide, Need::org(Write, id(5)), true),
             (&org_read, Need::write(Orgs), false),
@@ -164,8 +182,8 @@ mod tests {
     #[test]
     fn message_names_the_missing_permission() {
         let p = principal(vec![]);
-        let err = authorize(&p, &Need::write(ResourceType::Buckets).in_org(id(1)))
-            .expect_err("denied");
+        let err =
+            authorize(&p, &Need::write(ResourceType::Buckets).in_org(id(1))).expect_err("denied");
         assert_eq!(err.code, ErrorCode::Unauthorized);
         assert_eq!(
             err.message,

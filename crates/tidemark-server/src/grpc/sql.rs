@@ -15,9 +15,9 @@ use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder};
 use arrow_flight::sql::server::FlightSqlService;
 use arrow_flight::sql::{
     ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
-    ActionCreatePreparedStatementResult, CommandGetCatalogs, CommandGetDbSchemas, CommandGetSqlInfo,
-    CommandGetTableTypes, CommandGetTables, CommandPreparedStatementQuery, CommandStatementQuery,
-    ProstMessageExt, SqlInfo, TicketStatementQuery,
+    ActionCreatePreparedStatementResult, CommandGetCatalogs, CommandGetDbSchemas,
+    CommandGetSqlInfo, CommandGetTableTypes, CommandGetTables, CommandPreparedStatementQuery,
+    CommandStatementQuery, ProstMessageExt, SqlInfo, TicketStatementQuery,
 };
 use arrow_flight::{
     Action, FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse,
@@ -54,7 +54,9 @@ fn wire_schema(schema: &Schema) -> Schema {
         .fields()
         .iter()
         .map(|f| match f.data_type() {
-            DataType::Dictionary(_, value) => f.as_ref().clone().with_data_type(value.as_ref().clone()),
+            DataType::Dictionary(_, value) => {
+                f.as_ref().clone().with_data_type(value.as_ref().clone())
+            }
             _ => f.as_ref().clone(),
         })
         .collect();
@@ -69,7 +71,11 @@ fn ipc_schema(schema: &Schema) -> Result<bytes::Bytes, Status> {
 }
 
 /// A FlightInfo with exactly one endpoint, whose ticket DoGet answers (Grafana requires one).
-fn flight_info(schema: &Schema, ticket: Vec<u8>, descriptor: FlightDescriptor) -> Result<Response<FlightInfo>, Status> {
+fn flight_info(
+    schema: &Schema,
+    ticket: Vec<u8>,
+    descriptor: FlightDescriptor,
+) -> Result<Response<FlightInfo>, Status> {
     let info = FlightInfo::new()
         .try_with_schema(schema)
         .map_err(status)?
@@ -81,7 +87,10 @@ fn flight_info(schema: &Schema, ticket: Vec<u8>, descriptor: FlightDescriptor) -
 
 /// `x-influxdata-query-language: influxql` turns a statement into InfluxQL.
 fn language(metadata: &MetadataMap) -> QueryLanguage {
-    match metadata.get("x-influxdata-query-language").and_then(|v| v.to_str().ok()) {
+    match metadata
+        .get("x-influxdata-query-language")
+        .and_then(|v| v.to_str().ok())
+    {
         Some(l) if l.eq_ignore_ascii_case("influxql") => QueryLanguage::InfluxQl,
         _ => QueryLanguage::Sql,
     }
@@ -132,7 +141,13 @@ impl FlightSql {
         Ok((principal, ticket::database_header(metadata)?))
     }
 
-    async fn schema_of(&self, p: &Principal, database: &str, sql: &str, language: QueryLanguage) -> Result<Schema, Status> {
+    async fn schema_of(
+        &self,
+        p: &Principal,
+        database: &str,
+        sql: &str,
+        language: QueryLanguage,
+    ) -> Result<Schema, Status> {
         let schema = self
             .service
             .query_schema(
@@ -149,7 +164,11 @@ impl FlightSql {
     }
 
     /// Runs the query a handle (ticket) describes, for the caller in `metadata`.
-    async fn run_handle(&self, metadata: &MetadataMap, handle: &[u8]) -> Result<Response<DoGetStream>, Status> {
+    async fn run_handle(
+        &self,
+        metadata: &MetadataMap,
+        handle: &[u8],
+    ) -> Result<Response<DoGetStream>, Status> {
         let principal = self.principal(metadata).await?;
         let t = ticket::parse(handle)?;
         let output = self
@@ -194,7 +213,8 @@ impl FlightSqlService for FlightSql {
             protocol_version: first.protocol_version,
             payload: first.payload,
         };
-        let mut response: Response<HandshakeStream> = Response::new(Box::pin(futures::stream::iter([Ok(reply)])));
+        let mut response: Response<HandshakeStream> =
+            Response::new(Box::pin(futures::stream::iter([Ok(reply)])));
         if let Some(token) = token {
             let value = MetadataValue::try_from(format!("Bearer {token}"))
                 .map_err(|_| Status::invalid_argument("the token is not valid header text"))?;
@@ -210,12 +230,18 @@ impl FlightSqlService for FlightSql {
     ) -> Result<Response<FlightInfo>, Status> {
         let (principal, database) = self.caller(request.metadata()).await?;
         let lang = language(request.metadata());
-        let schema = self.schema_of(&principal, &database, &query.query, lang).await?;
+        let schema = self
+            .schema_of(&principal, &database, &query.query, lang)
+            .await?;
         let handle = ticket::encode(&database, &query.query)?;
         let ticket = TicketStatementQuery {
             statement_handle: handle.into(),
         };
-        flight_info(&schema, ticket.as_any().encode_to_vec(), request.into_inner())
+        flight_info(
+            &schema,
+            ticket.as_any().encode_to_vec(),
+            request.into_inner(),
+        )
     }
 
     async fn do_get_statement(
@@ -223,7 +249,8 @@ impl FlightSqlService for FlightSql {
         ticket: TicketStatementQuery,
         request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        self.run_handle(request.metadata(), &ticket.statement_handle).await
+        self.run_handle(request.metadata(), &ticket.statement_handle)
+            .await
     }
 
     async fn do_action_create_prepared_statement(
@@ -232,7 +259,9 @@ impl FlightSqlService for FlightSql {
         request: Request<Action>,
     ) -> Result<ActionCreatePreparedStatementResult, Status> {
         let (principal, database) = self.caller(request.metadata()).await?;
-        let schema = self.schema_of(&principal, &database, &query.query, QueryLanguage::Sql).await?;
+        let schema = self
+            .schema_of(&principal, &database, &query.query, QueryLanguage::Sql)
+            .await?;
         Ok(ActionCreatePreparedStatementResult {
             prepared_statement_handle: ticket::encode(&database, &query.query)?.into(),
             dataset_schema: ipc_schema(&schema)?,
@@ -257,7 +286,9 @@ impl FlightSqlService for FlightSql {
     ) -> Result<Response<FlightInfo>, Status> {
         let principal = self.principal(request.metadata()).await?;
         let t = ticket::parse(&cmd.prepared_statement_handle)?;
-        let schema = self.schema_of(&principal, &t.database, &t.query, t.language).await?;
+        let schema = self
+            .schema_of(&principal, &t.database, &t.query, t.language)
+            .await?;
         flight_info(&schema, cmd.as_any().encode_to_vec(), request.into_inner())
     }
 
@@ -266,7 +297,8 @@ impl FlightSqlService for FlightSql {
         cmd: CommandPreparedStatementQuery,
         request: Request<Ticket>,
     ) -> Result<Response<DoGetStream>, Status> {
-        self.run_handle(request.metadata(), &cmd.prepared_statement_handle).await
+        self.run_handle(request.metadata(), &cmd.prepared_statement_handle)
+            .await
     }
 
     async fn get_flight_info_catalogs(
@@ -276,7 +308,11 @@ impl FlightSqlService for FlightSql {
     ) -> Result<Response<FlightInfo>, Status> {
         self.caller(request.metadata()).await?;
         let schema = query.clone().into_builder().schema();
-        flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())
+        flight_info(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )
     }
 
     async fn do_get_catalogs(
@@ -290,7 +326,10 @@ impl FlightSqlService for FlightSql {
             builder.append(catalog);
         }
         let schema = builder.schema();
-        Ok(Response::new(encode_batch(schema, builder.build().map_err(status)?)))
+        Ok(Response::new(encode_batch(
+            schema,
+            builder.build().map_err(status)?,
+        )))
     }
 
     async fn get_flight_info_schemas(
@@ -300,7 +339,11 @@ impl FlightSqlService for FlightSql {
     ) -> Result<Response<FlightInfo>, Status> {
         self.caller(request.metadata()).await?;
         let schema = query.clone().into_builder().schema();
-        flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())
+        flight_info(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )
     }
 
     async fn do_get_schemas(
@@ -310,11 +353,18 @@ impl FlightSqlService for FlightSql {
     ) -> Result<Response<DoGetStream>, Status> {
         let tables = self.tables(request.metadata()).await?;
         let mut builder = query.into_builder();
-        for (catalog, schema) in tables.iter().map(|t| (&t.catalog, &t.schema)).collect::<BTreeSet<_>>() {
+        for (catalog, schema) in tables
+            .iter()
+            .map(|t| (&t.catalog, &t.schema))
+            .collect::<BTreeSet<_>>()
+        {
             builder.append(catalog, schema);
         }
         let schema = builder.schema();
-        Ok(Response::new(encode_batch(schema, builder.build().map_err(status)?)))
+        Ok(Response::new(encode_batch(
+            schema,
+            builder.build().map_err(status)?,
+        )))
     }
 
     async fn get_flight_info_tables(
@@ -324,7 +374,11 @@ impl FlightSqlService for FlightSql {
     ) -> Result<Response<FlightInfo>, Status> {
         self.caller(request.metadata()).await?;
         let schema = query.clone().into_builder().schema();
-        flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())
+        flight_info(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )
     }
 
     async fn do_get_tables(
@@ -336,11 +390,20 @@ impl FlightSqlService for FlightSql {
         let mut builder = query.into_builder();
         for t in &tables {
             builder
-                .append(&t.catalog, &t.schema, &t.name, &t.table_type, &wire_schema(&t.arrow_schema))
+                .append(
+                    &t.catalog,
+                    &t.schema,
+                    &t.name,
+                    &t.table_type,
+                    &wire_schema(&t.arrow_schema),
+                )
                 .map_err(status)?;
         }
         let schema = builder.schema();
-        Ok(Response::new(encode_batch(schema, builder.build().map_err(status)?)))
+        Ok(Response::new(encode_batch(
+            schema,
+            builder.build().map_err(status)?,
+        )))
     }
 
     async fn get_flight_info_table_types(
@@ -350,7 +413,11 @@ impl FlightSqlService for FlightSql {
     ) -> Result<Response<FlightInfo>, Status> {
         self.principal(request.metadata()).await?;
         let schema = query.clone().into_builder().schema();
-        flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())
+        flight_info(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )
     }
 
     async fn do_get_table_types(
@@ -364,7 +431,10 @@ impl FlightSqlService for FlightSql {
             builder.append(t);
         }
         let schema = builder.schema();
-        Ok(Response::new(encode_batch(schema, builder.build().map_err(status)?)))
+        Ok(Response::new(encode_batch(
+            schema,
+            builder.build().map_err(status)?,
+        )))
     }
 
     async fn get_flight_info_sql_info(
@@ -374,7 +444,11 @@ impl FlightSqlService for FlightSql {
     ) -> Result<Response<FlightInfo>, Status> {
         self.principal(request.metadata()).await?;
         let schema = query.clone().into_builder(sql_info()?).schema();
-        flight_info(&schema, query.as_any().encode_to_vec(), request.into_inner())
+        flight_info(
+            &schema,
+            query.as_any().encode_to_vec(),
+            request.into_inner(),
+        )
     }
 
     async fn do_get_sql_info(
@@ -385,7 +459,10 @@ impl FlightSqlService for FlightSql {
         self.principal(request.metadata()).await?;
         let builder = query.into_builder(sql_info()?);
         let schema = builder.schema();
-        Ok(Response::new(encode_batch(schema, builder.build().map_err(status)?)))
+        Ok(Response::new(encode_batch(
+            schema,
+            builder.build().map_err(status)?,
+        )))
     }
 
     async fn register_sql_info(&self, _id: i32, _result: &SqlInfo) {}

@@ -29,7 +29,11 @@ struct JsonTicket {
     database: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     bucket: Option<String>,
-    #[serde(default, rename = "bucket-name", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "bucket-name",
+        skip_serializing_if = "Option::is_none"
+    )]
     bucket_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     namespace_name: Option<String>,
@@ -50,9 +54,14 @@ pub(crate) fn is_json(ticket: &[u8]) -> bool {
 
 /// Reads a JSON ticket.
 pub(crate) fn parse(ticket: &[u8]) -> Result<QueryTicket> {
-    let raw: JsonTicket =
-        serde_json::from_slice(ticket).map_err(|e| Error::invalid(format!("Invalid ticket: {e}")))?;
-    let names = [&raw.database, &raw.bucket, &raw.bucket_name, &raw.namespace_name];
+    let raw: JsonTicket = serde_json::from_slice(ticket)
+        .map_err(|e| Error::invalid(format!("Invalid ticket: {e}")))?;
+    let names = [
+        &raw.database,
+        &raw.bucket,
+        &raw.bucket_name,
+        &raw.namespace_name,
+    ];
     let database = one_name(names.into_iter().flatten().map(String::as_str))?
         .ok_or_else(|| Error::invalid("Invalid ticket: no database"))?;
     let language = match raw.query_type.as_deref() {
@@ -142,14 +151,22 @@ mod tests {
             let json = format!(r#"{{"{alias}":"b1","sql_query":"q"}}"#);
             assert_eq!(parse(json.as_bytes()).expect(alias).database, "b1");
         }
-        let influxql = parse(br#"{"database":"d","sql_query":"SHOW DATABASES","query_type":"influxql"}"#);
-        assert_eq!(influxql.expect("influxql").language, QueryLanguage::InfluxQl);
+        let influxql =
+            parse(br#"{"database":"d","sql_query":"SHOW DATABASES","query_type":"influxql"}"#);
+        assert_eq!(
+            influxql.expect("influxql").language,
+            QueryLanguage::InfluxQl
+        );
     }
 
     #[test]
     fn refuses_bad_tickets() {
-        let unknown = parse(br#"{"database":"d","sql_query":"q","query_type":"flux"}"#).expect_err("flux");
-        assert_eq!(unknown.message, "Unknown query type. Expected 'sql' or 'influxql', got flux");
+        let unknown =
+            parse(br#"{"database":"d","sql_query":"q","query_type":"flux"}"#).expect_err("flux");
+        assert_eq!(
+            unknown.message,
+            "Unknown query type. Expected 'sql' or 'influxql', got flux"
+        );
         assert!(parse(br#"{"sql_query":"q"}"#).is_err());
         assert!(parse(br#"{"database":"a","bucket":"b","sql_query":"q"}"#).is_err());
         assert!(parse(br#"{"database":"a","sql_query":"q","params":{"x":[1]}}"#).is_err());
@@ -157,7 +174,10 @@ mod tests {
         assert!(is_json(b" {\"a\":1}"));
         assert!(!is_json(b"\x0a\x10type.googleapis.com"));
         let round = parse(&encode("db", "SELECT 2").expect("encode")).expect("parse");
-        assert_eq!((round.database.as_str(), round.query.as_str()), ("db", "SELECT 2"));
+        assert_eq!(
+            (round.database.as_str(), round.query.as_str()),
+            ("db", "SELECT 2")
+        );
     }
 
     #[test]

@@ -113,7 +113,10 @@ pub(super) async fn list(
         token: params.text("token"),
     };
     let page = params.page()?;
-    let found = state.service.list_authorizations(&p, &filter, &page).await?;
+    let found = state
+        .service
+        .list_authorizations(&p, &filter, &page)
+        .await?;
     let filters = filters([
         ("org", filter.org.clone()),
         ("orgID", filter.org_id.map(|i| i.to_string())),
@@ -237,6 +240,9 @@ pub(super) async fn delete(
     Caller(p): Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    state.service.delete_authorization(&p, path_id(&id)?).await?;
+    state
+        .service
+        .delete_authorization(&p, path_id(&id)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

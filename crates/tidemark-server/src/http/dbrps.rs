@@ -115,7 +115,12 @@ pub(super) async fn get(
         .service
         .get_dbrp(&p, &org_ref(&params)?, path_id(&id)?)
         .await?;
-    Ok(json(StatusCode::OK, &Content { content: dbrp_json(dbrp) }))
+    Ok(json(
+        StatusCode::OK,
+        &Content {
+            content: dbrp_json(dbrp),
+        },
+    ))
 }
 
 #[derive(Deserialize)]
@@ -141,7 +146,12 @@ pub(super) async fn update(
         .service
         .update_dbrp(&p, &org_ref(&params)?, path_id(&id)?, patch)
         .await?;
-    Ok(json(StatusCode::OK, &Content { content: dbrp_json(dbrp) }))
+    Ok(json(
+        StatusCode::OK,
+        &Content {
+            content: dbrp_json(dbrp),
+        },
+    ))
 }
 
 pub(super) async fn delete(

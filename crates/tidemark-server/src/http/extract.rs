@@ -47,9 +47,7 @@ impl FromRequestParts<AppState> for V1Caller {
                 .map(|c| Self(c.0));
         }
         let params = Params::from_request_parts(parts, state).await?;
-        let token = params
-            .text("p")
-            .ok_or_else(Error::unauthenticated)?;
+        let token = params.text("p").ok_or_else(Error::unauthenticated)?;
         let principal = state.service.authenticator().authenticate(&token).await?;
         Ok(Self(principal))
     }

@@ -63,7 +63,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v2/buckets", get(buckets::list).post(buckets::create))
         .route(
             "/api/v2/buckets/{id}",
-            get(buckets::get).patch(buckets::update).delete(buckets::delete),
+            get(buckets::get)
+                .patch(buckets::update)
+                .delete(buckets::delete),
         )
         .route(
             "/api/v2/authorizations",
@@ -120,7 +122,9 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     span.record("status", status);
     span.record("duration_us", elapsed.as_micros() as u64);
     span.in_scope(|| tracing::debug!("request answered"));
-    state.metrics.record_request(&method, &route, status, elapsed);
+    state
+        .metrics
+        .record_request(&method, &route, status, elapsed);
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);
     }

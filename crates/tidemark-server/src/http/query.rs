@@ -64,7 +64,11 @@ pub(crate) struct QueryBody {
     params: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
-pub(crate) async fn get(State(state): State<AppState>, headers: HeaderMap, params: Params) -> Result<Response> {
+pub(crate) async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    params: Params,
+) -> Result<Response> {
     let query_params = match params.get("params").filter(|p| !p.is_empty()) {
         Some(text) => Some(
             serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
@@ -124,7 +128,10 @@ async fn run(state: &AppState, headers: &HeaderMap, body: QueryBody) -> Result<R
         .map_err(|e| Error::internal(format!("encoding task failed: {e}")))??;
     Ok((
         StatusCode::OK,
-        [(CONTENT_TYPE, HeaderValue::from_static(format.content_type()))],
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static(format.content_type()),
+        )],
         bytes,
     )
         .into_response())
@@ -136,7 +143,9 @@ fn hydrate(schema: &SchemaRef, batches: Vec<RecordBatch>) -> Result<(SchemaRef, 
         .fields()
         .iter()
         .map(|f| match f.data_type() {
-            DataType::Dictionary(_, value) => f.as_ref().clone().with_data_type(value.as_ref().clone()),
+            DataType::Dictionary(_, value) => {
+                f.as_ref().clone().with_data_type(value.as_ref().clone())
+            }
             _ => f.as_ref().clone(),
         })
         .collect();
@@ -182,7 +191,9 @@ fn render(format: Format, schema: &SchemaRef, batches: Vec<RecordBatch>) -> Resu
             w.finish().map_err(encoding)?;
         }
         Format::Csv => {
-            let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(&mut out);
+            let mut w = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(&mut out);
             for b in &batches {
                 w.write(b).map_err(encoding)?;
             }
@@ -192,7 +203,8 @@ fn render(format: Format, schema: &SchemaRef, batches: Vec<RecordBatch>) -> Resu
             out = format!("{text}\n").into_bytes();
         }
         Format::Parquet => {
-            let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, schema, None).map_err(encoding)?;
+            let mut w =
+                parquet::arrow::ArrowWriter::try_new(&mut out, schema, None).map_err(encoding)?;
             for b in &batches {
                 w.write(b).map_err(encoding)?;
             }

@@ -16,7 +16,10 @@ use crate::error::{Error, Result};
 
 fn version_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
-    headers.insert("x-influxdb-version", HeaderValue::from_static(INFLUXDB_VERSION));
+    headers.insert(
+        "x-influxdb-version",
+        HeaderValue::from_static(INFLUXDB_VERSION),
+    );
     headers.insert("x-influxdb-build", HeaderValue::from_static(INFLUXDB_BUILD));
     response
 }

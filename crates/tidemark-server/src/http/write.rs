@@ -90,8 +90,9 @@ pub(super) async fn v2(
         .ok_or_else(|| Error::invalid("bucket is required"))?;
     let precision = match params.get("precision") {
         None | Some("") => Precision::Nanosecond,
-        Some(p) => Precision::from_v2(p)
-            .ok_or_else(|| Error::invalid(format!("invalid precision \"{p}\" (use ns, us, ms or s)")))?,
+        Some(p) => Precision::from_v2(p).ok_or_else(|| {
+            Error::invalid(format!("invalid precision \"{p}\" (use ns, us, ms or s)"))
+        })?,
     };
     let org_id = params.id("orgID")?;
     let org = params.text("org");
@@ -145,7 +146,9 @@ pub(super) async fn v1(
     let precision = match params.get("precision") {
         None | Some("") => Precision::Nanosecond,
         Some(p) => Precision::from_v1(p).ok_or_else(|| {
-            Error::invalid(format!("invalid precision \"{p}\" (use n, u, ms, s, m or h)"))
+            Error::invalid(format!(
+                "invalid precision \"{p}\" (use n, u, ms, s, m or h)"
+            ))
         })?,
     };
     let body = read_body(&headers, body).await?;
@@ -155,7 +158,10 @@ pub(super) async fn v1(
         accept_partial: true,
         sync: true,
     };
-    let outcome = state.service.write_v1(&p, &db, rp.as_deref(), write).await?;
+    let outcome = state
+        .service
+        .write_v1(&p, &db, rp.as_deref(), write)
+        .await?;
     if outcome.rejected == 0 {
         return Ok(StatusCode::NO_CONTENT.into_response());
     }

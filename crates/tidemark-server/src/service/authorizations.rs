@@ -42,11 +42,15 @@ pub struct AuthorizationView {
 }
 
 fn read_need(a: &Authorization) -> Need {
-    Need::read(ResourceType::Authorizations).in_org(a.org_id).on(a.id)
+    Need::read(ResourceType::Authorizations)
+        .in_org(a.org_id)
+        .on(a.id)
 }
 
 fn write_need(a: &Authorization) -> Need {
-    Need::write(ResourceType::Authorizations).in_org(a.org_id).on(a.id)
+    Need::write(ResourceType::Authorizations)
+        .in_org(a.org_id)
+        .on(a.id)
 }
 
 impl Service {
@@ -56,7 +60,10 @@ impl Service {
         req: CreateAuthorization,
     ) -> Result<AuthorizationView> {
         self.org_or_404(req.org_id).await?;
-        authorize(p, &Need::write(ResourceType::Authorizations).in_org(req.org_id))?;
+        authorize(
+            p,
+            &Need::write(ResourceType::Authorizations).in_org(req.org_id),
+        )?;
         if req.permissions.is_empty() {
             return Err(Error::invalid(
                 "authorization must have at least one permission",
@@ -114,7 +121,12 @@ impl Service {
             (Some(id), _) => Some(id),
             (None, Some(name)) => match self.catalog.get_user_by_name(name).await? {
                 Some(u) => Some(u.id),
-                None => return Ok(Paged { items: vec![], has_more: false }),
+                None => {
+                    return Ok(Paged {
+                        items: vec![],
+                        has_more: false,
+                    })
+                }
             },
             (None, None) => None,
         };
@@ -172,8 +184,12 @@ impl Service {
 
     async fn view(&self, authorization: Authorization) -> Result<AuthorizationView> {
         let mut org_names = HashMap::new();
-        let org_ids = std::iter::once(authorization.org_id)
-            .chain(authorization.permissions.iter().filter_map(|p| p.resource.org_id));
+        let org_ids = std::iter::once(authorization.org_id).chain(
+            authorization
+                .permissions
+                .iter()
+                .filter_map(|p| p.resource.org_id),
+        );
         for id in org_ids {
             if let std::collections::hash_map::Entry::Vacant(e) = org_names.entry(id) {
                 if let Some(org) = self.catalog.get_org(id).await? {

@@ -108,7 +108,10 @@ fn retention(rules: &[RetentionRule]) -> Result<Option<(i64, Option<i64>)>> {
                     "shard group duration seconds must be greater than or equal to zero",
                 ));
             }
-            Ok(Some((rule.every_seconds, rule.shard_group_duration_seconds)))
+            Ok(Some((
+                rule.every_seconds,
+                rule.shard_group_duration_seconds,
+            )))
         }
         _ => Err(Error::invalid(
             "buckets cannot have more than one retention rule at this time",
@@ -149,7 +152,8 @@ impl Service {
                 schema_type: req.schema_type.unwrap_or(SchemaType::Implicit),
             })
             .await?;
-        self.engine.set_retention(bucket.id, bucket.retention_seconds);
+        self.engine
+            .set_retention(bucket.id, bucket.retention_seconds);
         Ok(bucket)
     }
 
@@ -162,9 +166,11 @@ impl Service {
         let org = self.resolve_org(f.org_id, f.org.as_deref()).await?;
         let org_id = org.map(|o| o.id);
         let mut buckets = match (org_id, &f.name) {
-            (Some(org_id), Some(name)) if f.id.is_none() => {
-                self.bucket_by_name(org_id, name).await?.into_iter().collect()
-            }
+            (Some(org_id), Some(name)) if f.id.is_none() => self
+                .bucket_by_name(org_id, name)
+                .await?
+                .into_iter()
+                .collect(),
             _ => {
                 let filter = BucketFilter {
                     org_id,

@@ -96,7 +96,10 @@ impl Service {
         patch: DbrpPatch,
     ) -> Result<Dbrp> {
         let d = self.dbrp_in_org(p, org, id).await?;
-        authorize(p, &Need::write(ResourceType::Dbrp).in_org(d.org_id).on(d.id))?;
+        authorize(
+            p,
+            &Need::write(ResourceType::Dbrp).in_org(d.org_id).on(d.id),
+        )?;
         if let Some(rp) = &patch.retention_policy {
             validate::dbrp_name(rp, "retention_policy")?;
         }
@@ -105,7 +108,10 @@ impl Service {
 
     pub async fn delete_dbrp(&self, p: &Principal, org: &OrgRef, id: Id) -> Result<()> {
         let d = self.dbrp_in_org(p, org, id).await?;
-        authorize(p, &Need::write(ResourceType::Dbrp).in_org(d.org_id).on(d.id))?;
+        authorize(
+            p,
+            &Need::write(ResourceType::Dbrp).in_org(d.org_id).on(d.id),
+        )?;
         Ok(self.catalog.delete_dbrp(id).await?)
     }
 }

@@ -14,9 +14,7 @@ mod write;
 
 use std::sync::Arc;
 
-use tidemark_catalog::{
-    Authorization, Bootstrap, BootstrapOutcome, Catalog, Id, Org, User,
-};
+use tidemark_catalog::{Authorization, Bootstrap, BootstrapOutcome, Catalog, Id, Org, User};
 
 pub use authorizations::{AuthorizationView, CreateAuthorization, ListAuthorizations};
 pub use buckets::{CreateBucket, ListBuckets, RetentionRule, UpdateBucket};

@@ -29,7 +29,10 @@ impl Service {
         });
         if let Some(user) = f.user_id {
             // Users belong to the orgs their tokens are scoped to.
-            let auths = self.catalog.list_authorizations(&Default::default()).await?;
+            let auths = self
+                .catalog
+                .list_authorizations(&Default::default())
+                .await?;
             orgs.retain(|o| auths.iter().any(|a| a.user_id == user && a.org_id == o.id));
         }
         Ok(page.apply(orgs, |o| o.id))

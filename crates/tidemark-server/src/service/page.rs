@@ -117,11 +117,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_values() {
-        for (o, l) in [(Some("-1"), None), (None, Some("0")), (None, Some("101")), (None, Some("x"))] {
+        for (o, l) in [
+            (Some("-1"), None),
+            (None, Some("0")),
+            (None, Some("101")),
+            (None, Some("x")),
+        ] {
             assert!(Page::parse(o, l, None, None).is_err(), "{o:?} {l:?}");
         }
         assert_eq!(
-            Page::parse(None, Some("0"), None, None).expect_err("bad").message,
+            Page::parse(None, Some("0"), None, None)
+                .expect_err("bad")
+                .message,
             "limit must be between 1 and 100"
         );
     }

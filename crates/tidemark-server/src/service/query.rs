@@ -84,7 +84,9 @@ impl Service {
             .ok_or_else(|| Error::not_found(format!("Database '{database}' not found")))?;
         authorize(
             p,
-            &Need::read(ResourceType::Buckets).in_org(bucket.org_id).on(bucket.id),
+            &Need::read(ResourceType::Buckets)
+                .in_org(bucket.org_id)
+                .on(bucket.id),
         )
         .map_err(denied)?;
         Ok(bucket)

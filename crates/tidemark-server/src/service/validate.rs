@@ -11,7 +11,10 @@ fn printable(s: &str) -> bool {
 
 pub(super) fn org_name(name: &str) -> Result<()> {
     if name.trim().is_empty() {
-        return Err(Error::new(crate::error::ErrorCode::EmptyValue, "org name is empty"));
+        return Err(Error::new(
+            crate::error::ErrorCode::EmptyValue,
+            "org name is empty",
+        ));
     }
     common(name, "org")
 }

@@ -1,7 +1,7 @@
 //! Writes: v2 `/api/v2/write`, v1 `/write` and InfluxDB 3 Core's `/api/v3/write_lp` all become
 //! one engine write here, after the bucket is resolved and the permission checked.
 
-use tidemark_catalog::{Bucket, Id, NewBucket, NewDbrp, ResourceType, SchemaType, BucketType};
+use tidemark_catalog::{Bucket, BucketType, Id, NewBucket, NewDbrp, ResourceType, SchemaType};
 use tidemark_lp::Precision;
 use tidemark_storage::{WriteOutcome, WriteRequest};
 
@@ -30,7 +30,10 @@ fn now_nanos() -> i64 {
 fn storage_error(e: tidemark_storage::Error) -> Error {
     if e.is_unavailable() {
         tracing::error!(error = %e, "write failed");
-        Error::new(ErrorCode::Unavailable, "write could not be made durable; try again later")
+        Error::new(
+            ErrorCode::Unavailable,
+            "write could not be made durable; try again later",
+        )
     } else {
         tracing::error!(error = %e, "write failed");
         Error::internal("internal error")
@@ -38,10 +41,17 @@ fn storage_error(e: tidemark_storage::Error) -> Error {
 }
 
 impl Service {
-    async fn write_bucket(&self, p: &Principal, bucket: &Bucket, w: Write<'_>) -> Result<WriteOutcome> {
+    async fn write_bucket(
+        &self,
+        p: &Principal,
+        bucket: &Bucket,
+        w: Write<'_>,
+    ) -> Result<WriteOutcome> {
         authorize(
             p,
-            &Need::write(ResourceType::Buckets).in_org(bucket.org_id).on(bucket.id),
+            &Need::write(ResourceType::Buckets)
+                .in_org(bucket.org_id)
+                .on(bucket.id),
         )?;
         self.engine
             .write(WriteRequest {
@@ -71,12 +81,19 @@ impl Service {
         };
         let not_found = || Error::not_found(format!("bucket \"{bucket}\" not found"));
         let by_id = match bucket.parse::<Id>() {
-            Ok(id) => self.catalog.get_bucket(id).await?.filter(|b| b.org_id == org_id),
+            Ok(id) => self
+                .catalog
+                .get_bucket(id)
+                .await?
+                .filter(|b| b.org_id == org_id),
             Err(_) => None,
         };
         let found = match by_id {
             Some(b) => b,
-            None => self.bucket_by_name(org_id, bucket).await?.ok_or_else(not_found)?,
+            None => self
+                .bucket_by_name(org_id, bucket)
+                .await?
+                .ok_or_else(not_found)?,
         };
         self.write_bucket(p, &found, w).await
     }

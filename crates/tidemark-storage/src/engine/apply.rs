@@ -24,7 +24,9 @@ impl Engine {
             let (name, columns, rows) = reader.table()?;
             let key = (bucket, name.to_owned());
             let schema = state.schemas.get(&key).cloned().ok_or_else(|| {
-                Error::Internal(format!("table {name} of a WAL record is not in the catalog"))
+                Error::Internal(format!(
+                    "table {name} of a WAL record is not in the catalog"
+                ))
             })?;
             let positions = columns
                 .iter()
@@ -79,7 +81,10 @@ impl Engine {
                 })
                 .collect();
             if known.is_none() || !missing.is_empty() {
-                tracing::warn!(table = name, "WAL record names columns the catalog lacks: registering them");
+                tracing::warn!(
+                    table = name,
+                    "WAL record names columns the catalog lacks: registering them"
+                );
                 let limits = tidemark_catalog::SchemaLimits {
                     max_tables_per_bucket: usize::MAX,
                     max_columns_per_table: usize::MAX,
@@ -88,9 +93,10 @@ impl Engine {
                     .catalog
                     .upsert_table(bucket, name, &missing, false, limits)
                     .await?;
-                self.state()
-                    .schemas
-                    .insert((bucket, name.to_owned()), Arc::new(TableSchema::new(&table)));
+                self.state().schemas.insert(
+                    (bucket, name.to_owned()),
+                    Arc::new(TableSchema::new(&table)),
+                );
             }
             for _ in 0..rows {
                 reader.row(&columns, &mut values)?;

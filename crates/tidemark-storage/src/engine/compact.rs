@@ -92,7 +92,12 @@ impl Engine {
                 batches.extend(read_parquet(&self.store, &f.path, &arrow).await?);
             }
             let merged = sort_dedupe(&arrow, &schema.sort_key(), &batches)?;
-            let level = files.iter().map(|f| f.level).max().unwrap_or(0).saturating_add(1);
+            let level = files
+                .iter()
+                .map(|f| f.level)
+                .max()
+                .unwrap_or(0)
+                .saturating_add(1);
             let new = self.upload(bucket, table_id, day, &merged, level).await?;
             let new_path = new.path.clone();
             let remove: Vec<Id> = files.iter().map(|f| f.id).collect();
@@ -176,7 +181,9 @@ impl Engine {
                 files.retain(|f| !expired.contains(&f.id));
             }
             let due = Instant::now() + self.config.compact.delete_grace;
-            state.pending_deletes.extend(paths.into_iter().map(|p| (due, p)));
+            state
+                .pending_deletes
+                .extend(paths.into_iter().map(|p| (due, p)));
         }
         let ready: Vec<String> = {
             let mut state = self.state();

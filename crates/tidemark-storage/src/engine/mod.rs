@@ -142,9 +142,10 @@ impl Engine {
         for bucket in catalog.list_buckets(&BucketFilter::default()).await? {
             state.retention.insert(bucket.id, bucket.retention_seconds);
             for table in catalog.list_tables(bucket.id).await? {
-                state
-                    .schemas
-                    .insert((bucket.id, table.name.clone()), Arc::new(TableSchema::new(&table)));
+                state.schemas.insert(
+                    (bucket.id, table.name.clone()),
+                    Arc::new(TableSchema::new(&table)),
+                );
             }
             for file in catalog.list_parquet_files(bucket.id).await? {
                 state
@@ -155,10 +156,9 @@ impl Engine {
             }
         }
         let wal_config = config.wal.clone();
-        let (wal, replay, wal_report) =
-            tokio::task::spawn_blocking(move || Wal::open(wal_config))
-                .await
-                .map_err(|e| Error::Internal(format!("WAL open task: {e}")))??;
+        let (wal, replay, wal_report) = tokio::task::spawn_blocking(move || Wal::open(wal_config))
+            .await
+            .map_err(|e| Error::Internal(format!("WAL open task: {e}")))??;
         let engine = Arc::new(Self {
             catalog,
             store,
@@ -182,7 +182,9 @@ impl Engine {
 
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves plain data behind; keep serving it.
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn object_store(&self) -> Arc<dyn ObjectStore> {
@@ -203,12 +205,21 @@ impl Engine {
     }
 
     pub fn table(&self, bucket: Id, name: &str) -> Option<Arc<TableSchema>> {
-        self.state().schemas.get(&(bucket, name.to_owned())).cloned()
+        self.state()
+            .schemas
+            .get(&(bucket, name.to_owned()))
+            .cloned()
     }
 
     /// The rows a query over `[min, max]` (nanoseconds, inclusive) of one table must read.
     /// Expired rows (under the bucket's retention) are left out or flagged by `min_time`.
-    pub fn table_data(&self, bucket: Id, name: &str, min: i64, max: i64) -> Result<Option<TableData>> {
+    pub fn table_data(
+        &self,
+        bucket: Id,
+        name: &str,
+        min: i64,
+        max: i64,
+    ) -> Result<Option<TableData>> {
         let min_time = self
             .retention_cutoff(bucket, now_nanos())
             .map_or(i64::MIN, |c| c.max(i64::MIN));
@@ -278,7 +289,8 @@ impl Engine {
                 .try_collect()
                 .await?
         };
-        self.delete_objects(paths.into_iter().chain(listed).collect()).await;
+        self.delete_objects(paths.into_iter().chain(listed).collect())
+            .await;
         Ok(())
     }
 

@@ -118,7 +118,9 @@ impl Engine {
         let cfg = self.config.persist;
         state.frozen.is_some()
             || state.active_bytes >= cfg.max_buffer_bytes
-            || state.active_since.is_some_and(|t| t.elapsed() >= cfg.max_age)
+            || state
+                .active_since
+                .is_some_and(|t| t.elapsed() >= cfg.max_age)
     }
 
     /// Persists everything buffered now.
@@ -145,7 +147,11 @@ impl Engine {
             let Some(schema) = self.schema_by_id(bucket, table_id) else {
                 continue;
             };
-            let sorted = sort_dedupe(schema.arrow_schema(), &sort_key.iter().map(String::as_str).collect::<Vec<_>>(), &[batch])?;
+            let sorted = sort_dedupe(
+                schema.arrow_schema(),
+                &sort_key.iter().map(String::as_str).collect::<Vec<_>>(),
+                &[batch],
+            )?;
             if sorted.num_rows() == 0 {
                 continue;
             }
@@ -157,18 +163,24 @@ impl Engine {
         }
         // Files of buckets deleted meanwhile are not registered (and their objects go).
         let mut gone = Vec::new();
-        for bucket in files.iter().map(|f| f.bucket_id).collect::<std::collections::BTreeSet<_>>() {
+        for bucket in files
+            .iter()
+            .map(|f| f.bucket_id)
+            .collect::<std::collections::BTreeSet<_>>()
+        {
             if self.catalog.get_bucket(bucket).await?.is_none() {
                 gone.push(bucket);
             }
         }
         let (dropped, files): (Vec<_>, Vec<_>) =
             files.into_iter().partition(|f| gone.contains(&f.bucket_id));
-        self.delete_objects(dropped.into_iter().map(|f| f.path).collect()).await;
+        self.delete_objects(dropped.into_iter().map(|f| f.path).collect())
+            .await;
         let registered = match self.catalog.add_parquet_files(&files).await {
             Ok(r) => r,
             Err(e) => {
-                self.delete_objects(files.iter().map(|f| f.path.clone()).collect()).await;
+                self.delete_objects(files.iter().map(|f| f.path.clone()).collect())
+                    .await;
                 return Err(Error::Catalog(e));
             }
         };
@@ -189,7 +201,9 @@ impl Engine {
 
     /// Snapshots of every partition of the frozen buffer: (bucket, table, day, rows, sort key).
     #[allow(clippy::type_complexity)]
-    fn frozen_partitions(&self) -> Result<Vec<(Id, Id, i32, arrow::array::RecordBatch, Vec<String>)>> {
+    fn frozen_partitions(
+        &self,
+    ) -> Result<Vec<(Id, Id, i32, arrow::array::RecordBatch, Vec<String>)>> {
         let mut state = self.state();
         let mut out = Vec::new();
         let schemas = state.schemas.clone();
@@ -203,14 +217,24 @@ impl Engine {
             let sort_key: Vec<String> = schema.sort_key().into_iter().map(str::to_owned).collect();
             for (day, partition) in table.partitions.iter_mut() {
                 if partition.rows() > 0 {
-                    out.push((*bucket, schema.table_id, *day, partition.snapshot(schema)?, sort_key.clone()));
+                    out.push((
+                        *bucket,
+                        schema.table_id,
+                        *day,
+                        partition.snapshot(schema)?,
+                        sort_key.clone(),
+                    ));
                 }
             }
         }
         Ok(out)
     }
 
-    pub(super) fn schema_by_id(&self, bucket: Id, table_id: Id) -> Option<Arc<crate::schema::TableSchema>> {
+    pub(super) fn schema_by_id(
+        &self,
+        bucket: Id,
+        table_id: Id,
+    ) -> Option<Arc<crate::schema::TableSchema>> {
         self.state()
             .schemas
             .iter()
@@ -280,12 +304,24 @@ impl Engine {
                 }
                 if engine.persist_due() {
                     match engine.persist().await {
-                        Ok(r) => tracing::info!(files = r.files, rows = r.rows, bytes = r.bytes, "persisted the buffer"),
-                        Err(e) => tracing::error!(error = %e, "persisting the buffer failed; will retry"),
+                        Ok(r) => tracing::info!(
+                            files = r.files,
+                            rows = r.rows,
+                            bytes = r.bytes,
+                            "persisted the buffer"
+                        ),
+                        Err(e) => {
+                            tracing::error!(error = %e, "persisting the buffer failed; will retry")
+                        }
                     }
                 }
                 match engine.compact().await {
-                    Ok(r) if r.partitions > 0 => tracing::info!(partitions = r.partitions, files_in = r.files_in, rows = r.rows_out, "compacted"),
+                    Ok(r) if r.partitions > 0 => tracing::info!(
+                        partitions = r.partitions,
+                        files_in = r.files_in,
+                        rows = r.rows_out,
+                        "compacted"
+                    ),
                     Ok(_) => {}
                     Err(e) => tracing::error!(error = %e, "compaction failed; will retry"),
                 }

@@ -147,7 +147,10 @@ impl Engine {
             };
             let n = line.line_number;
             let time = match line.timestamp {
-                Some(ts) => match tidemark_lp::to_nanos(ts, req.precision.unwrap_or_else(|| guess_precision(ts))) {
+                Some(ts) => match tidemark_lp::to_nanos(
+                    ts,
+                    req.precision.unwrap_or_else(|| guess_precision(ts)),
+                ) {
                     Some(t) => t,
                     None => {
                         errors.push(LineError::timestamp_overflow(n));
@@ -259,7 +262,13 @@ impl Engine {
             }
             let result = self
                 .catalog
-                .upsert_table(bucket, name, &pending.new_columns, false, self.config.limits)
+                .upsert_table(
+                    bucket,
+                    name,
+                    &pending.new_columns,
+                    false,
+                    self.config.limits,
+                )
                 .await;
             match result {
                 Ok(table) => {

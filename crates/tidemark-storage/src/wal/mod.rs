@@ -171,6 +171,7 @@ impl Wal {
             let path = segment_path(&dir, n);
             let buf = fs::read(&path).map_err(io(format!("read {}", path.display())))?;
             let scan = segment::scan(&buf);
+            let mut records = scan.records.clone();
             let is_last = i + 1 == numbers.len();
             match scan.problem {
                 None => {}
@@ -188,18 +189,20 @@ impl Wal {
                         return Err(Error::Corrupt {
                             path: path.display().to_string(),
                             detail: format!(
-                                "{problem:?} after {} valid records; start with --wal-recovery skip-corrupt to drop the rest of this segment",
+                                "{problem:?} after {} valid records; start with --wal-recovery skip-corrupt to drop the damaged records",
                                 scan.records.len()
                             ),
                         });
                     }
-                    tracing::error!(path = %path.display(), ?problem, kept = scan.records.len(), "corrupt WAL segment: dropping everything after its last valid record");
+                    let salvaged = segment::salvage(&buf);
+                    tracing::error!(path = %path.display(), ?problem, kept = salvaged.len(), "corrupt WAL segment: keeping its valid records and dropping the damaged ones");
                     report.skipped_corrupt_segments += 1;
-                    truncate(&path, scan.good_len.max(segment::MAGIC.len()) as u64)?;
+                    rewrite(&dir, &path, &salvaged)?;
+                    records = salvaged;
                 }
             }
             let mut last = 0;
-            for r in &scan.records {
+            for r in &records {
                 if r.seq <= max_seq && r.seq > checkpoint {
                     return Err(Error::Corrupt {
                         path: path.display().to_string(),
@@ -286,6 +289,21 @@ fn truncate(path: &Path, len: u64) -> Result<()> {
     f.set_len(len)
         .and_then(|()| f.sync_all())
         .map_err(io(format!("truncate {}", path.display())))
+}
+
+/// Replaces a damaged segment with one holding only `records`, atomically.
+fn rewrite(dir: &Path, path: &Path, records: &[segment::Record<'_>]) -> Result<()> {
+    let mut buf = segment::MAGIC.to_vec();
+    for r in records {
+        segment::encode(r.seq, r.payload, &mut buf);
+    }
+    let tmp = path.with_extension("rewrite");
+    let mut f = File::create(&tmp).map_err(io(format!("create {}", tmp.display())))?;
+    f.write_all(&buf)
+        .and_then(|()| f.sync_all())
+        .map_err(io(format!("write {}", tmp.display())))?;
+    fs::rename(&tmp, path).map_err(io(format!("rename {}", tmp.display())))?;
+    sync_dir(dir)
 }
 
 fn create_segment(dir: &Path, number: u64) -> Result<(File, u64)> {

@@ -122,6 +122,25 @@ pub(crate) fn scan(buf: &[u8]) -> Scan<'_> {
     }
 }
 
+/// Every valid record of a damaged segment: after an invalid stretch, reading resumes at the next
+/// valid record with a higher sequence number.
+pub(crate) fn salvage(buf: &[u8]) -> Vec<Record<'_>> {
+    let mut records = Vec::new();
+    let mut at = MAGIC.len();
+    let mut last_seq = 0;
+    while at < buf.len() {
+        match decode_at(buf, at) {
+            Some(r) if r.seq > last_seq => {
+                last_seq = r.seq;
+                at = r.end;
+                records.push(r);
+            }
+            _ => at += 1,
+        }
+    }
+    records
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,7 +194,19 @@ mod tests {
         let mut last = segment(&[(1, b"first"), (2, b"second")]);
         let n = last.len();
         last[n - 1] ^= 1;
-        assert!(matches!(scan(&last).problem, Some(Problem::TornTail { .. })));
+        assert!(matches!(
+            scan(&last).problem,
+            Some(Problem::TornTail { .. })
+        ));
+    }
+
+    #[test]
+    fn salvage_keeps_the_records_around_a_damaged_one() {
+        let mut buf = segment(&[(1, b"first"), (2, b"second"), (3, b"third")]);
+        let second = scan(&buf).records[1].end - 2;
+        buf[second] ^= 0x40;
+        let kept: Vec<u64> = salvage(&buf).iter().map(|r| r.seq).collect();
+        assert_eq!(kept, vec![1, 3]);
     }
 
     #[test]

@@ -163,6 +163,13 @@ impl TestServer {
         panic!("server did not stop within 10 s of SIGTERM");
     }
 
+    /// Kills the server with SIGKILL, as a crash or `kill -9` would, and waits for it.
+    pub fn kill(&mut self) {
+        let mut child = self.child.take().expect("running");
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
     /// The default org's id.
     pub async fn default_org_id(&self) -> String {
         let body: Value = self
@@ -232,7 +239,11 @@ impl Reply {
     /// Asserts the status; returns the JSON body.
     #[track_caller]
     pub fn expect(&self, status: u16) -> &Value {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
         &self.body
     }
 
@@ -251,7 +262,11 @@ impl Reply {
 
     #[track_caller]
     fn expect_error_with(&self, status: u16, code: &str, ok: impl Fn(&str) -> bool, want: &str) {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.text
+        );
         let obj = self
             .body
             .as_object()
@@ -345,13 +360,23 @@ impl TestServer {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
-        self.call(reqwest::Method::POST, path, Some(OPERATOR_TOKEN), Some(&body))
-            .await
+        self.call(
+            reqwest::Method::POST,
+            path,
+            Some(OPERATOR_TOKEN),
+            Some(&body),
+        )
+        .await
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> Reply {
-        self.call(reqwest::Method::PATCH, path, Some(OPERATOR_TOKEN), Some(&body))
-            .await
+        self.call(
+            reqwest::Method::PATCH,
+            path,
+            Some(OPERATOR_TOKEN),
+            Some(&body),
+        )
+        .await
     }
 
     pub async fn delete(&self, path: &str) -> Reply {
