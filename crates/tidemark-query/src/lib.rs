@@ -195,7 +195,9 @@ impl QueryEngine {
             .run(async move {
                 let mut out = Vec::new();
                 for catalog_name in ctx.catalog_names() {
-                    let Some(catalog) = ctx.catalog(&catalog_name) else { continue };
+                    let Some(catalog) = ctx.catalog(&catalog_name) else {
+                        continue;
+                    };
                     // information_schema is not a schema of the catalog but a view over it
                     // that DataFusion resolves by name.
                     let mut names: Vec<(String, String)> = INFORMATION_SCHEMA_TABLES
@@ -203,11 +205,22 @@ impl QueryEngine {
                         .map(|t| (INFORMATION_SCHEMA.to_owned(), (*t).to_owned()))
                         .collect();
                     for schema_name in catalog.schema_names() {
-                        let Some(schema) = catalog.schema(&schema_name) else { continue };
-                        names.extend(schema.table_names().into_iter().map(|t| (schema_name.clone(), t)));
+                        let Some(schema) = catalog.schema(&schema_name) else {
+                            continue;
+                        };
+                        names.extend(
+                            schema
+                                .table_names()
+                                .into_iter()
+                                .map(|t| (schema_name.clone(), t)),
+                        );
                     }
                     for (schema, name) in names {
-                        let reference = TableReference::full(catalog_name.as_str(), schema.as_str(), name.as_str());
+                        let reference = TableReference::full(
+                            catalog_name.as_str(),
+                            schema.as_str(),
+                            name.as_str(),
+                        );
                         let table = ctx.table_provider(reference).await?;
                         out.push(TableInfo {
                             catalog: catalog_name.clone(),

@@ -139,6 +139,9 @@ pub fn encode_batch<'a>(
     buf
 }
 
+/// A table group's name, its columns (name and kind), and its row count.
+pub type TableHeader<'a> = (&'a str, Vec<(&'a str, ColumnKind)>, u32);
+
 /// Reads a payload back.
 #[derive(Debug)]
 pub struct BatchReader<'a> {
@@ -191,7 +194,7 @@ impl<'a> BatchReader<'a> {
     }
 
     /// The next table group's name, columns and row count.
-    pub fn table(&mut self) -> Result<(&'a str, Vec<(&'a str, ColumnKind)>, u32)> {
+    pub fn table(&mut self) -> Result<TableHeader<'a>> {
         let name = self.str()?;
         let n = self.u16()?;
         let mut columns = Vec::with_capacity(n as usize);

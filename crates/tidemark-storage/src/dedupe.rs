@@ -95,6 +95,20 @@ pub fn sort_dedupe(
     )?)
 }
 
+/// The smallest and largest time of a non-empty batch.
+pub fn time_range(batch: &RecordBatch) -> Result<(i64, i64)> {
+    let time = batch
+        .column_by_name(TIME_COLUMN)
+        .and_then(|c| {
+            c.as_any()
+                .downcast_ref::<arrow::array::TimestampNanosecondArray>()
+        })
+        .ok_or_else(|| Error::Internal("batch without a time column".to_owned()))?;
+    let min = arrow::compute::min(time).ok_or_else(|| Error::Internal("empty batch".to_owned()))?;
+    let max = arrow::compute::max(time).ok_or_else(|| Error::Internal("empty batch".to_owned()))?;
+    Ok((min, max))
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -184,18 +198,4 @@ mod tests {
             .unwrap();
         assert_eq!(a.values(), &[2.0, 1.0]);
     }
-}
-
-/// The smallest and largest time of a non-empty batch.
-pub fn time_range(batch: &RecordBatch) -> Result<(i64, i64)> {
-    let time = batch
-        .column_by_name(TIME_COLUMN)
-        .and_then(|c| {
-            c.as_any()
-                .downcast_ref::<arrow::array::TimestampNanosecondArray>()
-        })
-        .ok_or_else(|| Error::Internal("batch without a time column".to_owned()))?;
-    let min = arrow::compute::min(time).ok_or_else(|| Error::Internal("empty batch".to_owned()))?;
-    let max = arrow::compute::max(time).ok_or_else(|| Error::Internal("empty batch".to_owned()))?;
-    Ok((min, max))
 }

@@ -117,7 +117,7 @@ async fn rows(engine: &Engine, bucket: &Bucket, table: &str) -> String {
         .table_data(bucket.id, table, i64::MIN, i64::MAX)
         .unwrap()
         .unwrap();
-    let schema = data.schema.arrow_schema().clone();
+    let schema = Arc::clone(data.schema.arrow_schema());
     let mut batches: Vec<RecordBatch> = Vec::new();
     for file in &data.files {
         let store = engine.object_store();

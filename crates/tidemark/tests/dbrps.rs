@@ -116,20 +116,20 @@ async fn one_default_per_database() {
     let d2 = create(&s, &b2, "db", "rp2", false).await;
     assert_eq!(d2["default"], false);
     let d2 = d2["id"].as_str().unwrap().to_owned();
-    assert_eq!(defaults(&s, "db").await, [d1.clone()]);
+    assert_eq!(defaults(&s, "db").await, [d1.as_str()]);
 
     // A mapping asked to be the default takes it over.
     let d3 = create(&s, &b1, "db", "rp3", true).await;
     assert_eq!(d3["default"], true);
     let d3 = d3["id"].as_str().unwrap().to_owned();
-    assert_eq!(defaults(&s, "db").await, [d3.clone()]);
+    assert_eq!(defaults(&s, "db").await, [d3.as_str()]);
     let r = s.get(&format!("/api/v2/dbrps/{d1}")).await;
     assert_eq!(r.expect(200)["content"]["default"], false);
 
     // Other databases are independent.
     let other = create(&s, &b2, "other", "rp1", false).await;
     assert_eq!(other["default"], true);
-    assert_eq!(defaults(&s, "db").await, [d3.clone()]);
+    assert_eq!(defaults(&s, "db").await, [d3.as_str()]);
 
     // Same org, db and rp: conflict.
     let r = s
@@ -159,7 +159,7 @@ async fn one_default_per_database() {
         .patch(&format!("/api/v2/dbrps/{d1}"), json!({"default": true}))
         .await;
     assert_eq!(r.expect(200)["content"]["default"], true);
-    assert_eq!(defaults(&s, "db").await, [d1.clone()]);
+    assert_eq!(defaults(&s, "db").await, [d1.as_str()]);
 
     // Un-defaulting promotes another mapping of the database.
     let r = s
@@ -187,9 +187,16 @@ async fn one_default_per_database() {
     for d in left["content"].as_array().unwrap() {
         assert_eq!(d["bucketID"], b2.as_str(), "{left}");
     }
+    // What remains of "db" is whatever b2 held (d2, unless the steps above deleted it, which
+    // depends on the random ids), and it has a default whenever anything remains.
     let rest = ids(s.get("/api/v2/dbrps?db=db").await.expect(200));
-    assert_eq!(rest, [d2.clone()]);
-    assert_eq!(defaults(&s, "db").await, [d2.clone()]);
+    let expected: Vec<&str> = if all.contains(&d2) {
+        vec![d2.as_str()]
+    } else {
+        vec![]
+    };
+    assert_eq!(rest, expected);
+    assert_eq!(defaults(&s, "db").await, expected);
     assert_eq!(
         ids(s
             .get(&format!("/api/v2/dbrps?bucketID={b1}"))
@@ -481,7 +488,7 @@ async fn permissions() {
     let r = s
         .call(Method::GET, "/api/v2/dbrps", Some(&reader), None)
         .await;
-    assert_eq!(ids(r.expect(200)), [id.clone()]);
+    assert_eq!(ids(r.expect(200)), [id.as_str()]);
     s.call(Method::GET, &path, Some(&reader), None)
         .await
         .expect(200);

@@ -25,7 +25,13 @@ async fn write_acknowledged(s: &TestServer, db: &str, requests: usize, offset: u
     let mut acked = 0;
     for r in 0..requests {
         let body: String = (0..100)
-            .map(|i| format!("m,host=h{} v={i} {}\n", i % 7, 1_000_000 + (offset + r) * 100 + i))
+            .map(|i| {
+                format!(
+                    "m,host=h{} v={i} {}\n",
+                    i % 7,
+                    1_000_000 + (offset + r) * 100 + i
+                )
+            })
             .collect();
         let resp = s
             .op(Method::POST, &format!("/api/v3/write_lp?db={db}"))
@@ -71,7 +77,11 @@ async fn a_torn_wal_tail_is_cut_and_the_acknowledged_rows_remain() {
         .filter(|p| p.extension().is_some_and(|e| e == "wal"))
         .collect();
     segments.sort();
-    let last = segments.iter().rev().find(|p| std::fs::metadata(p).unwrap().len() > 8).unwrap();
+    let last = segments
+        .iter()
+        .rev()
+        .find(|p| std::fs::metadata(p).unwrap().len() > 8)
+        .unwrap();
     let mut bytes = std::fs::read(last).unwrap();
     bytes.extend_from_slice(&[0x10, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3]);
     std::fs::write(last, bytes).unwrap();
@@ -94,21 +104,33 @@ async fn corruption_inside_the_wal_stops_start_up_with_a_clear_message_unless_sk
     let seg = std::fs::read_dir(&wal)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "wal") && std::fs::metadata(p).unwrap().len() > 100)
+        .find(|p| {
+            p.extension().is_some_and(|e| e == "wal") && std::fs::metadata(p).unwrap().len() > 100
+        })
         .unwrap();
     let mut bytes = std::fs::read(&seg).unwrap();
     bytes[40] ^= 0xff; // inside the first record's payload: later records are intact
     std::fs::write(&seg, bytes).unwrap();
 
     let out = std::process::Command::new(common::binary())
-        .args(["serve", "--bind", "127.0.0.1:0", "--operator-token", "x", "--data-dir"])
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--operator-token",
+            "x",
+            "--data-dir",
+        ])
         .arg(&dir)
         .env_remove("TIDEMARK_WAL_RECOVERY")
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("corrupt WAL") && err.contains("skip-corrupt"), "{err}");
+    assert!(
+        err.contains("corrupt WAL") && err.contains("skip-corrupt"),
+        "{err}"
+    );
 
     let options = Options {
         extra_args: vec!["--wal-recovery".into(), "skip-corrupt".into()],

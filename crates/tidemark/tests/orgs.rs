@@ -307,3 +307,38 @@ async fn deleting_an_org_removes_its_buckets_dbrps_and_tokens() {
         .collect();
     assert_eq!(names, ["_monitoring", "_tasks"]);
 }
+
+#[tokio::test]
+async fn every_token_sees_its_own_org_and_no_other() {
+    let s = TestServer::start().await;
+    let org = s.default_org_id().await;
+    let other = s.create_org("elsewhere").await;
+    // A token with no org permission at all, as a write-only Telegraf token has.
+    let (_, token) = s
+        .create_token(&org, json!([perm("write", "buckets", Some(&org), None)]))
+        .await;
+    let listed = s
+        .call(Method::GET, "/api/v2/orgs", Some(&token), None)
+        .await;
+    assert_eq!(names(listed.expect(200)), ["default"]);
+    let by_name = s
+        .call(Method::GET, "/api/v2/orgs?org=default", Some(&token), None)
+        .await;
+    assert_eq!(names(by_name.expect(200)), ["default"]);
+    s.call(
+        Method::GET,
+        &format!("/api/v2/orgs/{org}"),
+        Some(&token),
+        None,
+    )
+    .await
+    .expect(200);
+    s.call(
+        Method::GET,
+        &format!("/api/v2/orgs/{other}"),
+        Some(&token),
+        None,
+    )
+    .await
+    .expect(401);
+}

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use tidemark_catalog::{AuthStatus, Catalog, Id, Permission};
 
-pub use permission::{allows, authorize, Need};
+pub use permission::{allows, authorize, may_see_org, Need};
 
 use crate::error::{Error, Result};
 

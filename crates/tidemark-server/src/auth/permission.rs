@@ -89,6 +89,12 @@ pub fn allows(principal: &Principal, need: &Need) -> bool {
     principal.permissions.iter().any(|p| covers(p, need))
 }
 
+/// Whether the principal may see an org: its own org always (Cloud Serverless shows a token the
+/// org that owns it, and clients resolve org names through that list), others with `read:orgs`.
+pub fn may_see_org(principal: &Principal, org_id: Id) -> bool {
+    org_id == principal.org_id || allows(principal, &Need::org(Action::Read, org_id))
+}
+
 /// The decision every handler goes through: `Ok` or a 401 naming the missing permission.
 pub fn authorize(principal: &Principal, need: &Need) -> Result<()> {
     if allows(principal, need) {

@@ -307,7 +307,7 @@ impl FlightSqlService for FlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         self.caller(request.metadata()).await?;
-        let schema = query.clone().into_builder().schema();
+        let schema = query.into_builder().schema();
         flight_info(
             &schema,
             query.as_any().encode_to_vec(),
@@ -412,7 +412,7 @@ impl FlightSqlService for FlightSql {
         request: Request<FlightDescriptor>,
     ) -> Result<Response<FlightInfo>, Status> {
         self.principal(request.metadata()).await?;
-        let schema = query.clone().into_builder().schema();
+        let schema = query.into_builder().schema();
         flight_info(
             &schema,
             query.as_any().encode_to_vec(),

@@ -1,4 +1,5 @@
-//! The service layer: every management use-case, with its validation and its permission check.
+//! The service layer: every use-case (management, writes, queries), with its validation and its
+//! permission check.
 //!
 //! Protocol handlers translate a request into one call here and the result back into a response;
 //! every decision (what is valid, who may do it, what changes) is made in this module.
@@ -14,7 +15,7 @@ mod write;
 
 use std::sync::Arc;
 
-use tidemark_catalog::{Authorization, Bootstrap, BootstrapOutcome, Catalog, Id, Org, User};
+use tidemark_catalog::{Bootstrap, BootstrapOutcome, Catalog, Id, Org};
 
 pub use authorizations::{AuthorizationView, CreateAuthorization, ListAuthorizations};
 pub use buckets::{CreateBucket, ListBuckets, RetentionRule, UpdateBucket};
@@ -33,8 +34,6 @@ pub enum Started {
     /// The catalog was new: the org, the user and the operator token now exist.
     Initialized {
         org: Org,
-        user: User,
-        authorization: Authorization,
         /// The operator token, when it was generated here (not given by the operator).
         generated_token: Option<String>,
     },
@@ -99,14 +98,8 @@ impl Service {
             })
             .await?;
         Ok(match outcome {
-            BootstrapOutcome::Created {
+            BootstrapOutcome::Created { org, .. } => Started::Initialized {
                 org,
-                user,
-                authorization,
-            } => Started::Initialized {
-                org,
-                user,
-                authorization,
                 generated_token: generated.then_some(token),
             },
             BootstrapOutcome::AlreadyInitialized => Started::Existing,

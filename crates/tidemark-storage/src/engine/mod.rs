@@ -222,7 +222,7 @@ impl Engine {
     ) -> Result<Option<TableData>> {
         let min_time = self
             .retention_cutoff(bucket, now_nanos())
-            .map_or(i64::MIN, |c| c.max(i64::MIN));
+            .unwrap_or(i64::MIN);
         let min = min.max(min_time);
         let mut state = self.state();
         let Some(schema) = state.schemas.get(&(bucket, name.to_owned())).cloned() else {
