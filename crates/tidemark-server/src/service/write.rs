@@ -41,6 +41,40 @@ fn storage_error(e: tidemark_storage::Error) -> Error {
 }
 
 impl Service {
+    /// Creates the bucket a write names (the caller checked the permission), or finds the one a
+    /// concurrent request created first.
+    async fn create_bucket_on_write(
+        &self,
+        org_id: Id,
+        name: &str,
+        description: String,
+        retention_seconds: i64,
+    ) -> Result<Bucket> {
+        let created = self
+            .catalog
+            .create_bucket(NewBucket {
+                org_id,
+                name: name.to_owned(),
+                description,
+                bucket_type: BucketType::User,
+                retention_seconds,
+                shard_group_duration_seconds: None,
+                schema_type: SchemaType::Implicit,
+            })
+            .await;
+        match created {
+            Ok(b) => {
+                self.engine.set_retention(b.id, b.retention_seconds);
+                Ok(b)
+            }
+            Err(tidemark_catalog::Error::Conflict(_)) => self
+                .bucket_by_name(org_id, name)
+                .await?
+                .ok_or_else(|| Error::internal("bucket vanished while being created")),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     async fn write_bucket(
         &self,
         p: &Principal,
@@ -154,30 +188,14 @@ impl Service {
                 authorize(p, &Need::write(ResourceType::Buckets).in_org(org_id))?;
                 super::validate::dbrp_name(db, "database")?;
                 super::validate::dbrp_name(rp_name, "retention_policy")?;
-                let created = self
-                    .catalog
-                    .create_bucket(NewBucket {
-                        org_id,
-                        name: bucket_name.clone(),
-                        description: format!("created by a v1 write to {db}/{rp_name}"),
-                        bucket_type: BucketType::User,
-                        retention_seconds: V1_AUTO_BUCKET_RETENTION_SECONDS,
-                        shard_group_duration_seconds: None,
-                        schema_type: SchemaType::Implicit,
-                    })
-                    .await;
-                match created {
-                    Ok(b) => {
-                        self.engine.set_retention(b.id, b.retention_seconds);
-                        b
-                    }
-                    // Another request created it first.
-                    Err(tidemark_catalog::Error::Conflict(_)) => self
-                        .bucket_by_name(org_id, &bucket_name)
-                        .await?
-                        .ok_or_else(|| Error::internal("bucket vanished while being created"))?,
-                    Err(e) => return Err(e.into()),
-                }
+                let description = format!("created by a v1 write to {db}/{rp_name}");
+                self.create_bucket_on_write(
+                    org_id,
+                    &bucket_name,
+                    description,
+                    V1_AUTO_BUCKET_RETENTION_SECONDS,
+                )
+                .await?
             }
         };
         let mapping = self
@@ -205,29 +223,8 @@ impl Service {
             None => {
                 authorize(p, &Need::write(ResourceType::Buckets).in_org(org_id))?;
                 super::validate::bucket_name(db)?;
-                let created = self
-                    .catalog
-                    .create_bucket(NewBucket {
-                        org_id,
-                        name: db.to_owned(),
-                        description: String::new(),
-                        bucket_type: BucketType::User,
-                        retention_seconds: 0,
-                        shard_group_duration_seconds: None,
-                        schema_type: SchemaType::Implicit,
-                    })
-                    .await;
-                match created {
-                    Ok(b) => {
-                        self.engine.set_retention(b.id, b.retention_seconds);
-                        b
-                    }
-                    Err(tidemark_catalog::Error::Conflict(_)) => self
-                        .bucket_by_name(org_id, db)
-                        .await?
-                        .ok_or_else(|| Error::internal("bucket vanished while being created"))?,
-                    Err(e) => return Err(e.into()),
-                }
+                self.create_bucket_on_write(org_id, db, String::new(), 0)
+                    .await?
             }
         };
         self.write_bucket(p, &bucket, w).await
