@@ -340,3 +340,31 @@ async fn retention_hides_expired_rows_and_deletes_their_files() {
     assert_eq!(files.len(), 1);
     assert!(files[0].min_time >= now - hour);
 }
+
+#[tokio::test]
+async fn a_failed_persistence_retries_without_releasing_newer_wal_records() {
+    let f = fixture(SchemaType::Implicit).await;
+    let engine = open(&f).await;
+    write(&engine, &f.bucket, "m,t=a v=1 10").await;
+    // The object store fails: its directory is gone and a file stands in its way.
+    let objects = f.dir.join("objects");
+    std::fs::remove_dir_all(&objects).unwrap();
+    std::fs::write(&objects, b"in the way").unwrap();
+    assert!(engine.persist().await.is_err());
+    // Rows written while the frozen buffer waits live only in the active buffer and the WAL.
+    write(&engine, &f.bucket, "m,t=b v=2 20").await;
+    std::fs::remove_file(&objects).unwrap();
+    std::fs::create_dir_all(&objects).unwrap();
+    let report = engine.persist().await.unwrap();
+    assert_eq!(report.rows, 1, "the retry persists the frozen rows only");
+    let before = rows(&engine, &f.bucket, "m").await;
+    drop(engine);
+    // After a crash the newer row comes back from the WAL.
+    let engine = open(&f).await;
+    assert_eq!(engine.buffered_rows(), 1);
+    assert_eq!(rows(&engine, &f.bucket, "m").await, before);
+    assert!(
+        before.contains("| b ") && before.contains("| a "),
+        "{before}"
+    );
+}

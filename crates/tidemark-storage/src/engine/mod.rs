@@ -84,6 +84,9 @@ struct State {
     active_since: Option<Instant>,
     /// A buffer being persisted: queries still read it until its files are registered.
     frozen: Option<Buffers>,
+    /// The WAL sequence the frozen buffer was cut at: every record up to it is in `frozen` (or
+    /// was persisted before).
+    frozen_cut: Option<u64>,
     /// Persisted files by (bucket, table id).
     files: HashMap<(Id, Id), Vec<ParquetFile>>,
     /// Retention in seconds by bucket (0 or absent: for ever).

@@ -126,19 +126,23 @@ impl Engine {
     /// Persists everything buffered now.
     pub async fn persist(&self) -> Result<PersistReport> {
         let _one = self.persisting.lock().await;
-        // A frozen buffer left by a failed attempt goes first; nothing new is frozen until it is
-        // persisted, so the WAL cut stays right.
-        let last_seq = {
-            let _gate = self.gate.write().await;
-            let last_seq = self.wal.rotate().await?;
-            let mut state = self.state();
-            if state.frozen.is_none() {
+        // A frozen buffer left by a failed attempt goes first, with the WAL cut it was frozen
+        // at: checkpointing a later cut would release records whose rows are only in the
+        // active buffer.
+        let existing_cut = self.state().frozen_cut;
+        let last_seq = match existing_cut {
+            Some(cut) => cut,
+            None => {
+                let _gate = self.gate.write().await;
+                let cut = self.wal.rotate().await?;
+                let mut state = self.state();
                 let active = std::mem::take(&mut state.active);
                 state.frozen = Some(active);
+                state.frozen_cut = Some(cut);
                 state.active_bytes = 0;
                 state.active_since = None;
+                cut
             }
-            last_seq
         };
         let mut files = Vec::new();
         let mut report = PersistReport::default();
@@ -194,6 +198,7 @@ impl Engine {
                     .push(f);
             }
             state.frozen = None;
+            state.frozen_cut = None;
         }
         self.wal.checkpoint(last_seq).await?;
         Ok(report)
