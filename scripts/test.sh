@@ -30,8 +30,11 @@ else
 fi
 
 step "compatibility tests with the real client libraries"
-cargo build -p tidemark --bin tidemark
-TIDEMARK_BIN="$target/debug/tidemark" "$venv/bin/python" -m pytest -q tests/compat
+# The end-to-end tests above built this binary (with the same features); building it again
+# separately would resolve features differently and recompile the whole tree.
+bin="$target/debug/tidemark"
+[ -x "$bin" ] || { echo "missing $bin after the test build" >&2; exit 1; }
+TIDEMARK_BIN="$bin" "$venv/bin/python" -m pytest -q tests/compat
 
 if [ -x scripts/fuzz.sh ]; then
   step "fuzzing (bounded)"
