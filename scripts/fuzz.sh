@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every fuzz target in fuzz/ (the line-protocol parser) for SECONDS each, default 60, on
-# stable Rust. Exits non-zero if a target crashes; the input that did it is saved under
-# fuzz/artifacts/<target>/ and `cargo fuzz run <target> <file>` replays it.
+# Runs every fuzz target in fuzz/ (the line-protocol parser: parse_lines, differential; the
+# InfluxQL parser: influxql) for SECONDS each, default 60, on stable Rust. Exits non-zero if a
+# target crashes; the input that did it is saved under fuzz/artifacts/<target>/ and
+# `cargo fuzz run <target> <file>` replays it.
 #
 #   scripts/fuzz.sh [SECONDS]
 #
@@ -40,12 +41,29 @@ export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-$fuzz/target}"
 cd "$fuzz"
 
+# Each target's read-only seeds and dictionary: the InfluxQL ones live with their crate.
+influxql_inputs="$root/crates/tidemark-influxql/fuzz"
+seeds_for() {
+  case "$1" in
+    influxql) echo "$influxql_inputs/seeds" ;;
+    *) echo "$fuzz/seeds" ;;
+  esac
+}
+dict_for() {
+  case "$1" in
+    influxql) echo "$influxql_inputs/influxql.dict" ;;
+    *) echo "$fuzz/lp.dict" ;;
+  esac
+}
+
 targets="$(cargo fuzz list)"
 for target in $targets; do
   echo "==> fuzzing $target for ${seconds}s" >&2
   mkdir -p "corpus/$target"
-  # corpus/<target> keeps what a run learns for the next one; seeds/ is read only.
-  cargo fuzz run --sanitizer none --debug-assertions "$target" "corpus/$target" seeds -- \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -dict=lp.dict -print_final_stats=1
+  # corpus/<target> keeps what a run learns for the next one; the seeds are read only.
+  cargo fuzz run --sanitizer none --debug-assertions "$target" "corpus/$target" \
+    "$(seeds_for "$target")" -- \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -dict="$(dict_for "$target")" \
+    -print_final_stats=1
 done
 echo "all fuzz targets ran ${seconds}s without a crash: $(echo $targets)" >&2

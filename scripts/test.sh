@@ -38,6 +38,6 @@ TIDEMARK_BIN="$bin" "$venv/bin/python" -m pytest -q tests/compat
 
 if [ -x scripts/fuzz.sh ]; then
   step "fuzzing (bounded)"
-  scripts/fuzz.sh "${TIDEMARK_FUZZ_SECONDS:-60}"
+  scripts/fuzz.sh "${TIDEMARK_FUZZ_SECONDS:-40}"
 fi
 step "all tests passed"
