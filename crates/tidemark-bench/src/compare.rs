@@ -523,7 +523,7 @@ const METRICS: &[Metric] = &[
     },
     Metric {
         key: "cpu_seconds_total",
-        label: "server CPU-s (load + settle)",
+        label: "server CPU-s (load + settle, no counts)",
         format: f2,
     },
     Metric {
@@ -543,22 +543,22 @@ const METRICS: &[Metric] = &[
     },
     Metric {
         key: "persisted_mib",
-        label: "persisted files, MiB (Parquet / TSM)",
+        label: "data files, MiB (Parquet / TSM)",
         format: |v| table::fixed(v, 2),
     },
     Metric {
         key: "persisted_files",
-        label: "persisted files",
+        label: "data files",
         format: |v| table::fixed(v, 0),
     },
     Metric {
         key: "bytes_per_value_persisted",
-        label: "disk bytes/value (persisted files)",
+        label: "disk bytes/value (data files)",
         format: f3,
     },
     Metric {
         key: "bytes_per_value_total",
-        label: "disk bytes/value (whole data dir)",
+        label: "disk bytes/value (whole data dir, allocated)",
         format: f3,
     },
     Metric {
@@ -703,37 +703,42 @@ fn run_system(
         .into());
     }
     let settle_seconds = settle_start.elapsed().as_secs_f64();
-    let cpu_total = procfs::cpu_seconds(server.pid, ticks)? - cpu_before;
+    // Load plus settling, without the count queries between the last acknowledgement and the
+    // count that saw every row (that is query work, and tidemark's counts over the unpersisted
+    // buffer cost more than InfluxDB's).
+    let cpu_end = procfs::cpu_seconds(server.pid, ticks)?;
+    let cpu_total = match &report.server {
+        Some(s) => {
+            let visible = s.cpu_seconds_to_visible.unwrap_or(s.cpu_seconds_to_ack);
+            s.cpu_seconds_to_ack + (cpu_end - s.cpu_seconds_at_start - visible).max(0.0)
+        }
+        None => cpu_end - cpu_before,
+    };
     let peak_rss = procfs::peak_rss(server.pid).ok();
     let written = match (io_before, procfs::write_bytes(server.pid)) {
         (Some(a), Some(b)) => Some(b.saturating_sub(a)),
         _ => None,
     };
-    let (persisted_bytes, persisted_files) = match system {
-        System::Tidemark => {
-            let mut n = 0;
-            let mut bytes = 0;
-            procfs::dir_stats(&persisted_dir, &mut |p| {
-                if p.extension().is_some_and(|e| e == "parquet") {
-                    n += 1;
-                    bytes += std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-                }
-            });
-            (bytes, n)
-        }
-        System::Influxdb => {
-            // Everything under data/: TSM files, tombstones, fields index.
-            let (bytes, _) = procfs::dir_stats(&persisted_dir, &mut |_| {});
-            (bytes, count_files(&persisted_dir, "tsm"))
-        }
+    // The data files themselves (apparent sizes): Parquet for tidemark, TSM for InfluxDB.
+    let extension = match system {
+        System::Tidemark => "parquet",
+        System::Influxdb => "tsm",
     };
+    let (mut persisted_bytes, mut persisted_files) = (0u64, 0u64);
+    procfs::dir_stats(&persisted_dir, &mut |p| {
+        if p.extension().is_some_and(|e| e == extension) {
+            persisted_files += 1;
+            persisted_bytes += std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        }
+    });
+    // Everything, as allocated on disk (InfluxDB preallocates its series file sparsely).
     let whole_bytes = match system {
         // The catalog, the WAL and the objects.
-        System::Tidemark => procfs::dir_size(&whole),
-        // meta/, data/ and wal/ (not the config and the log).
+        System::Tidemark => procfs::dir_allocated(&whole),
+        // meta/, data/ (TSM, series file, fields index) and wal/; not the config and the log.
         System::Influxdb => ["meta", "data", "wal"]
             .iter()
-            .map(|d| procfs::dir_size(&server.dir.join(d)))
+            .map(|d| procfs::dir_allocated(&server.dir.join(d)))
             .sum(),
     };
     let log = std::fs::read_to_string(&server.log).unwrap_or_default();
@@ -1002,9 +1007,12 @@ fn render(o: &Output<'_>, systems: &[System]) -> String {
     );
     if systems.contains(&System::Tidemark) {
         out += &format!(
-            "tidemark: {} ({:?} API, --persist-max-age-seconds {}); ",
+            "tidemark: {} ({} API, --persist-max-age-seconds {}); ",
             o.tidemark_version.as_deref().unwrap_or("?"),
-            o.tidemark_api,
+            match o.tidemark_api {
+                Api::V1 => "v1",
+                Api::V2 => "v2",
+            },
             o.persist_max_age_seconds
         );
     }

@@ -67,6 +67,8 @@ pub(crate) struct Options {
 pub(crate) struct ServerReport {
     pub(crate) pid: u32,
     pub(crate) clock_ticks_per_second: u64,
+    /// The process's CPU seconds when the load started (the base of the figures below).
+    pub(crate) cpu_seconds_at_start: f64,
     /// Server CPU seconds (user + system, all threads) from the first request to the last
     /// acknowledgement.
     pub(crate) cpu_seconds_to_ack: f64,
@@ -462,6 +464,7 @@ async fn run_async(dir: &Path, target: &Target, options: &Options) -> Result<Loa
             Some(ServerReport {
                 pid,
                 clock_ticks_per_second: ticks,
+                cpu_seconds_at_start: c0,
                 cpu_seconds_to_ack: cpu,
                 cpu_seconds_to_visible: cpu_visible.map(|c| (c - c0).max(0.0)),
                 rows_per_cpu_second: if cpu > 0.0 {

@@ -91,6 +91,17 @@ pub(crate) fn dir_size(dir: &Path) -> u64 {
     dir_stats(dir, &mut |_| {}).0
 }
 
+/// Disk space the regular files under `dir` take (allocated blocks, like `du -s`): a sparse,
+/// preallocated file counts only for what it has written. 0 when `dir` does not exist.
+pub(crate) fn dir_allocated(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut total = 0;
+    dir_stats(dir, &mut |p| {
+        total += std::fs::metadata(p).map(|m| m.blocks() * 512).unwrap_or(0);
+    });
+    total
+}
+
 /// (bytes, files) under `dir`; `each` sees every regular file's path.
 pub(crate) fn dir_stats(dir: &Path, each: &mut dyn FnMut(&Path)) -> (u64, u64) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -159,6 +170,12 @@ mod tests {
         assert_eq!(dir_stats(dir.path(), &mut |_| seen += 1), (42, 2));
         assert_eq!(seen, 2);
         assert_eq!(dir_size(&dir.path().join("missing")), 0);
+        assert_eq!(dir_allocated(&dir.path().join("missing")), 0);
+        // A sparse file: its length without the blocks.
+        let sparse = std::fs::File::create(dir.path().join("sparse")).unwrap();
+        sparse.set_len(64 << 20).unwrap();
+        assert_eq!(dir_size(dir.path()), 42 + (64 << 20));
+        assert!(dir_allocated(dir.path()) < 1 << 20);
         std::fs::write(dir.path().join("pid"), "123\n").unwrap();
         assert_eq!(read_pid_file(&dir.path().join("pid")).unwrap(), 123);
     }
