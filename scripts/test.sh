@@ -36,6 +36,9 @@ bin="$target/debug/tidemark"
 [ -x "$bin" ] || { echo "missing $bin after the test build" >&2; exit 1; }
 TIDEMARK_BIN="$bin" "$venv/bin/python" -m pytest -q tests/compat
 
+step "benchmark tool smoke run (tidemark-bench compare against InfluxDB 1.6, tiny scale)"
+TIDEMARK_BENCH_PROFILE=debug scripts/bench-smoke.sh
+
 if [ -x scripts/fuzz.sh ]; then
   step "fuzzing (bounded)"
   scripts/fuzz.sh "${TIDEMARK_FUZZ_SECONDS:-40}"

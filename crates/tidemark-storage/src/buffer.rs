@@ -2,6 +2,10 @@
 //!
 //! A row touches only the columns it has: every builder is padded with nulls lazily, when a
 //! value arrives after rows that did not set it, or when a snapshot is taken.
+//!
+//! Every [`SEAL_ROWS`] rows the builders of a partition are sealed into an immutable batch.
+//! A query's snapshot then shares the sealed batches and copies only the short tail, so its
+//! cost, and the time it holds the engine's lock, do not grow with the buffer.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,6 +22,9 @@ use crate::error::{Error, Result};
 use crate::schema::{TableSchema, TIME_COLUMN};
 
 pub const NANOS_PER_DAY: i64 = 86_400_000_000_000;
+
+/// Rows after which a partition's builders become an immutable batch.
+pub const SEAL_ROWS: usize = 65_536;
 
 /// The day partition a time falls in.
 pub fn day_of(time: i64) -> i32 {
@@ -95,6 +102,17 @@ impl ColumnBuilder {
         true
     }
 
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Self::Tag(b) => Arc::new(b.finish()),
+            Self::F64(b) => Arc::new(b.finish()),
+            Self::I64(b) => Arc::new(b.finish()),
+            Self::U64(b) => Arc::new(b.finish()),
+            Self::Str(b) => Arc::new(b.finish()),
+            Self::Bool(b) => Arc::new(b.finish()),
+        }
+    }
+
     fn finish_cloned(&self) -> ArrayRef {
         match self {
             Self::Tag(b) => Arc::new(b.finish_cloned()),
@@ -110,6 +128,10 @@ impl ColumnBuilder {
 /// The rows of one table and one day.
 #[derive(Debug, Default)]
 pub struct Partition {
+    /// Older rows, oldest first, each batch in the table's schema as it was when sealed.
+    sealed: Vec<RecordBatch>,
+    sealed_rows: usize,
+    /// The newest rows, still in builders.
     time: Vec<i64>,
     /// Indexed by the table schema's column position; `None` until a row sets it.
     columns: Vec<Option<ColumnBuilder>>,
@@ -121,24 +143,63 @@ pub struct Partition {
 
 impl Partition {
     pub fn rows(&self) -> usize {
-        self.time.len()
+        self.sealed_rows + self.time.len()
     }
 
-    /// The partition's rows as one batch in the table's Arrow schema.
-    pub fn snapshot(&mut self, schema: &TableSchema) -> Result<RecordBatch> {
-        let rows = self.rows();
+    /// The partition's rows as batches in `schema` (oldest first): the sealed batches, shared,
+    /// and a copy of the rows still in builders.
+    pub fn snapshot(&mut self, schema: &TableSchema) -> Result<Vec<RecordBatch>> {
+        let mut out = Vec::with_capacity(self.sealed.len() + 1);
+        for batch in &self.sealed {
+            out.push(align(batch, schema)?);
+        }
+        if !self.time.is_empty() {
+            out.push(self.tail(schema, false)?);
+        }
+        Ok(out)
+    }
+
+    /// Replaces the partition's rows by `batch` (the same rows, sorted and de-duplicated).
+    pub fn replace(&mut self, batch: RecordBatch) {
+        self.time = Vec::new();
+        self.columns = Vec::new();
+        self.sealed_rows = batch.num_rows();
+        self.sealed = vec![batch];
+    }
+
+    fn seal(&mut self, schema: &TableSchema) -> Result<()> {
+        let batch = self.tail(schema, true)?;
+        self.sealed_rows += batch.num_rows();
+        self.sealed.push(batch);
+        self.time = Vec::new();
+        self.columns = Vec::new();
+        Ok(())
+    }
+
+    /// The rows in builders as one batch; `take` empties the builders instead of copying them.
+    fn tail(&mut self, schema: &TableSchema, take: bool) -> Result<RecordBatch> {
+        let rows = self.time.len();
         let arrow = schema.arrow_schema();
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(arrow.fields().len());
         for field in arrow.fields() {
             if field.name() == TIME_COLUMN {
-                arrays.push(Arc::new(TimestampNanosecondArray::from(self.time.clone())));
+                let time = if take {
+                    std::mem::take(&mut self.time)
+                } else {
+                    self.time.clone()
+                };
+                arrays.push(Arc::new(TimestampNanosecondArray::from(time)));
                 continue;
             }
             let array = match schema.column(field.name()) {
                 Some((i, _)) => match self.columns.get_mut(i).and_then(Option::as_mut) {
                     Some(builder) => {
                         builder.pad(rows);
-                        builder.finish_cloned()
+                        if take {
+                            builder.finish()
+                        } else {
+                            builder.finish_cloned()
+                        }
                     }
                     None => new_null_array(field.data_type(), rows),
                 },
@@ -148,6 +209,23 @@ impl Partition {
         }
         Ok(RecordBatch::try_new(Arc::clone(arrow), arrays)?)
     }
+}
+
+/// `batch` in `schema`: columns added since it was made are nulls.
+fn align(batch: &RecordBatch, schema: &TableSchema) -> Result<RecordBatch> {
+    let arrow = schema.arrow_schema();
+    if batch.schema().fields() == arrow.fields() {
+        return Ok(batch.clone());
+    }
+    let columns = arrow
+        .fields()
+        .iter()
+        .map(|f| match batch.column_by_name(f.name()) {
+            Some(c) => Arc::clone(c),
+            None => new_null_array(f.data_type(), batch.num_rows()),
+        })
+        .collect();
+    Ok(RecordBatch::try_new(Arc::clone(arrow), columns)?)
 }
 
 /// Every buffered row of one table.
@@ -211,6 +289,9 @@ impl TableBuffer {
         partition.time.push(time);
         partition.bytes += bytes;
         self.bytes += bytes;
+        if partition.time.len() >= SEAL_ROWS {
+            partition.seal(&self.schema)?;
+        }
         Ok(())
     }
 
@@ -256,7 +337,7 @@ mod tests {
         assert_eq!(t.rows(), 3);
         let s = Arc::clone(&t.schema);
         let day0 = t.partitions.get_mut(&0).unwrap().snapshot(&s).unwrap();
-        let text = pretty_format_batches(&[day0]).unwrap().to_string();
+        let text = pretty_format_batches(&day0).unwrap().to_string();
         let expected = "\
 +------+------+-------------------------------+-------+
 | host | note | time                          | usage |
@@ -267,5 +348,39 @@ mod tests {
         assert_eq!(text, expected);
         assert!(t.push_row(1, &[(1, Value::I64(3))]).is_err());
         assert_eq!(day_of(-1), -1);
+    }
+    #[test]
+    fn sealed_batches_are_shared_and_aligned_to_a_grown_schema() {
+        let mut t = TableBuffer::new(schema());
+        for i in 0..SEAL_ROWS + 3 {
+            t.push_row(i as i64, &[(0, Value::Tag("a")), (1, Value::F64(1.0))])
+                .unwrap();
+        }
+        let p = t.partitions.get_mut(&0).unwrap();
+        assert_eq!(p.rows(), SEAL_ROWS + 3);
+        let s = Arc::clone(&t.schema);
+        let snap = t.partitions.get_mut(&0).unwrap().snapshot(&s).unwrap();
+        assert_eq!(
+            snap.iter().map(RecordBatch::num_rows).collect::<Vec<_>>(),
+            vec![SEAL_ROWS, 3]
+        );
+        // A column added later reads as nulls in the sealed rows.
+        let base = schema();
+        let mut table = Table {
+            id: base.table_id,
+            bucket_id: Id::from_u64(2).unwrap(),
+            name: "cpu".to_owned(),
+            columns: base.columns.clone(),
+            explicit: false,
+        };
+        table.columns.push(Column {
+            name: "extra".to_owned(),
+            kind: ColumnKind::Field(FieldType::Integer),
+        });
+        let grown = TableSchema::new(&table);
+        let snap = t.partitions.get_mut(&0).unwrap().snapshot(&grown).unwrap();
+        assert_eq!(snap[0].schema(), *grown.arrow_schema());
+        let extra = snap[0].column_by_name("extra").unwrap();
+        assert_eq!(extra.null_count(), SEAL_ROWS);
     }
 }

@@ -294,16 +294,13 @@ async fn compaction_merges_a_partitions_files_and_keeps_results_identical() {
     );
 
     let report = engine.compact().await.unwrap();
-    assert_eq!(
-        (report.partitions, report.files_in, report.rows_out),
-        (1, 4, 4)
-    );
+    assert_eq!((report.runs, report.files_in, report.rows_out), (1, 4, 4));
     let files = f.catalog.list_parquet_files(f.bucket.id).await.unwrap();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].level, 1);
     assert_eq!(rows(&engine, &f.bucket, "m").await, before);
     // Nothing left to do.
-    assert_eq!(engine.compact().await.unwrap().partitions, 0);
+    assert_eq!(engine.compact().await.unwrap().runs, 0);
 }
 
 #[tokio::test]

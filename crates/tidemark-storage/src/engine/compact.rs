@@ -1,11 +1,16 @@
 //! Compaction and retention: the background work that keeps the number of files a query reads
 //! bounded and expired rows gone.
 //!
-//! Compaction merges all files of one (table, day) partition into one, when there are many or
-//! when they overlap in time (late or rewritten data). All of a partition's files, never a
-//! subset: a file's age then always orders duplicates correctly, since any file made later holds
-//! newer writes. Replaced objects are deleted after a grace period, so that a query that
-//! listed them before the swap can still read them.
+//! Compaction works on the files of one (table, day) partition, in time order. Files whose time
+//! ranges overlap form a component that is only ever merged whole; a merge takes a run of
+//! adjacent components, so no file outside it overlaps a file inside it, and the age of the
+//! merged file never has to order its rows against another file's (the merge itself orders
+//! duplicates by file age). A run is merged when it holds overlapping files, or when it is
+//! `min_files` small files. Every merge holds at most `max_rows` rows in memory, and a file of
+//! `target_rows` or more is left alone: a partition ends up with about rows / `target_rows`
+//! files however long the server runs, and memory stays bounded however large a day grows.
+//! Replaced objects are deleted after a grace period, so that a query that listed them before
+//! the swap can still read them.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,9 +26,11 @@ use crate::read::read_parquet;
 
 #[derive(Debug, Clone, Copy)]
 pub struct CompactConfig {
-    /// Merge a partition once it has this many files.
+    /// Merge this many adjacent small files even when none overlap.
     pub min_files: usize,
-    /// Leave a partition alone when merging it would hold more rows than this in memory.
+    /// A file with at least this many rows is big enough; it is merged only to remove overlaps.
+    pub target_rows: i64,
+    /// The most rows one merge holds in memory.
     pub max_rows: i64,
     /// How long a replaced or expired object stays readable before it is deleted.
     pub delete_grace: Duration,
@@ -33,7 +40,8 @@ impl Default for CompactConfig {
     fn default() -> Self {
         Self {
             min_files: 4,
-            max_rows: 20_000_000,
+            target_rows: 1_000_000,
+            max_rows: 2_000_000,
             delete_grace: Duration::from_secs(60),
         }
     }
@@ -42,19 +50,69 @@ impl Default for CompactConfig {
 /// What one round of compaction did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CompactReport {
-    pub partitions: usize,
+    /// Merges done (each of one run of files in one partition).
+    pub runs: usize,
     pub files_in: usize,
     pub rows_out: usize,
 }
 
-fn overlapping(files: &[ParquetFile]) -> bool {
-    let mut ranges: Vec<(i64, i64)> = files.iter().map(|f| (f.min_time, f.max_time)).collect();
-    ranges.sort_unstable();
-    ranges.windows(2).any(|w| w[1].0 <= w[0].1)
+/// Files connected by overlapping time ranges, in time order.
+fn components(mut files: Vec<ParquetFile>) -> Vec<Vec<ParquetFile>> {
+    files.sort_by_key(|f| (f.min_time, f.max_time));
+    let mut out: Vec<Vec<ParquetFile>> = Vec::new();
+    let mut max = i64::MIN;
+    for f in files {
+        match out.last_mut() {
+            Some(component) if f.min_time <= max => {
+                max = max.max(f.max_time);
+                component.push(f);
+            }
+            _ => {
+                max = f.max_time;
+                out.push(vec![f]);
+            }
+        }
+    }
+    out
+}
+
+/// The runs of one partition's files worth merging now (see the module doc).
+fn merge_runs(files: Vec<ParquetFile>, cfg: &CompactConfig) -> Vec<Vec<ParquetFile>> {
+    let mut out = Vec::new();
+    let mut run: Vec<ParquetFile> = Vec::new();
+    let mut run_rows = 0i64;
+    let mut run_overlaps = false;
+    let mut flush = |run: &mut Vec<ParquetFile>, overlaps: bool| {
+        if run.len() >= 2 && (overlaps || run.len() >= cfg.min_files) {
+            out.push(std::mem::take(run));
+        }
+        run.clear();
+    };
+    for component in components(files) {
+        let rows: i64 = component.iter().map(|f| f.row_count).sum();
+        let overlaps = component.len() > 1;
+        let mergeable = rows <= cfg.max_rows && (overlaps || rows < cfg.target_rows);
+        if !mergeable {
+            flush(&mut run, run_overlaps);
+            run_rows = 0;
+            run_overlaps = false;
+            continue;
+        }
+        if run_rows + rows > cfg.max_rows {
+            flush(&mut run, run_overlaps);
+            run_rows = 0;
+            run_overlaps = false;
+        }
+        run_rows += rows;
+        run_overlaps |= overlaps;
+        run.extend(component);
+    }
+    flush(&mut run, run_overlaps);
+    out
 }
 
 impl Engine {
-    /// Partitions worth merging now: (bucket, table, day, files oldest first).
+    /// Runs worth merging now: (bucket, table, day, files oldest first).
     fn compaction_candidates(&self) -> Vec<(Id, Id, i32, Vec<ParquetFile>)> {
         let cfg = self.config.compact;
         let state = self.state();
@@ -64,14 +122,10 @@ impl Engine {
             for f in files {
                 by_day.entry(f.partition_day).or_default().push(f.clone());
             }
-            for (day, mut group) in by_day {
-                let rows: i64 = group.iter().map(|f| f.row_count).sum();
-                if group.len() < 2 || rows > cfg.max_rows {
-                    continue;
-                }
-                if group.len() >= cfg.min_files || overlapping(&group) {
-                    group.sort_by_key(|f| (f.created_at, f.id));
-                    out.push((*bucket, *table, day, group));
+            for (day, group) in by_day {
+                for mut run in merge_runs(group, &cfg) {
+                    run.sort_by_key(|f| (f.created_at, f.id));
+                    out.push((*bucket, *table, day, run));
                 }
             }
         }
@@ -123,7 +177,7 @@ impl Engine {
                     .pending_deletes
                     .extend(files.iter().map(|f| (due, f.path.clone())));
             }
-            report.partitions += 1;
+            report.runs += 1;
             report.files_in += files.len();
             report.rows_out += merged.num_rows();
         }
@@ -196,5 +250,89 @@ impl Engine {
         };
         self.delete_objects(ready).await;
         Ok(expired.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tidemark_catalog::{Id, ParquetFile};
+
+    use super::{merge_runs, CompactConfig};
+
+    fn file(n: u64, min: i64, max: i64, rows: i64) -> ParquetFile {
+        ParquetFile {
+            id: Id::from_u64(n).unwrap(),
+            bucket_id: Id::from_u64(1000).unwrap(),
+            table_id: Id::from_u64(2000).unwrap(),
+            partition_day: 0,
+            path: format!("{n}.parquet"),
+            min_time: min,
+            max_time: max,
+            row_count: rows,
+            size_bytes: 1,
+            level: 0,
+            created_at: n as i64,
+        }
+    }
+
+    fn ids(runs: &[Vec<ParquetFile>]) -> Vec<Vec<u64>> {
+        runs.iter()
+            .map(|r| {
+                let mut v: Vec<u64> = r.iter().map(|f| f.id.get()).collect();
+                v.sort_unstable();
+                v
+            })
+            .collect()
+    }
+
+    fn cfg() -> CompactConfig {
+        CompactConfig {
+            min_files: 3,
+            target_rows: 100,
+            max_rows: 250,
+            ..CompactConfig::default()
+        }
+    }
+
+    #[test]
+    fn overlapping_files_merge_even_when_few() {
+        let runs = merge_runs(vec![file(1, 0, 10, 5), file(2, 5, 20, 5)], &cfg());
+        assert_eq!(ids(&runs), vec![vec![1, 2]]);
+    }
+
+    #[test]
+    fn small_disjoint_files_wait_for_min_files() {
+        let two = vec![file(1, 0, 10, 5), file(2, 20, 30, 5)];
+        assert!(merge_runs(two, &cfg()).is_empty());
+        let three = vec![file(1, 0, 10, 5), file(2, 20, 30, 5), file(3, 40, 50, 5)];
+        assert_eq!(ids(&merge_runs(three, &cfg())), vec![vec![1, 2, 3]]);
+    }
+
+    #[test]
+    fn big_files_are_left_alone_and_split_runs() {
+        let files = vec![
+            file(1, 0, 10, 5),
+            file(2, 20, 30, 5),
+            file(3, 40, 50, 150),
+            file(4, 60, 70, 5),
+            file(5, 80, 90, 5),
+            file(6, 100, 110, 5),
+        ];
+        // 1 and 2 are too few on their side of the big file 3; 4..6 merge.
+        assert_eq!(ids(&merge_runs(files, &cfg())), vec![vec![4, 5, 6]]);
+    }
+
+    #[test]
+    fn merges_never_exceed_max_rows() {
+        let files = (0..6)
+            .map(|i| file(i + 1, i as i64 * 10, i as i64 * 10 + 5, 90))
+            .collect();
+        // 90 + 90 fits in 250, a third does not: runs of two are too few to merge disjoint files.
+        assert!(merge_runs(files, &cfg()).is_empty());
+        let overlapping = vec![file(1, 0, 10, 200), file(2, 5, 20, 100)];
+        assert!(
+            merge_runs(overlapping, &cfg()).is_empty(),
+            "300 rows > max_rows"
+        );
     }
 }

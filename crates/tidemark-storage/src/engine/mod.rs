@@ -238,7 +238,7 @@ impl Engine {
             if let Some(t) = buffers.get_mut(&key) {
                 for p in t.partitions.values_mut() {
                     if p.rows() > 0 && p.max_time >= min && p.min_time <= max {
-                        batches.push(p.snapshot(&schema)?);
+                        batches.extend(p.snapshot(&schema)?);
                     }
                 }
             }
