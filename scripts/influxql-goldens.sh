@@ -15,7 +15,8 @@
 # `/write?db=<stem>&precision=ns` (the write's answer becomes `expected/write-<stem>.json`:
 # `null` for 204, else the error body), runs every query of `tests/influxql/queries/*.txt`
 # through `GET /query` and stores the response body as `expected/<id>.json` (keys sorted,
-# two-space indent, so diffs stay readable). Files of ids that no longer exist are removed.
+# two-space indent, so diffs stay readable) and every HTTP status in `expected/statuses.txt`.
+# Files of ids that no longer exist are removed.
 # Everything is fixed (data timestamps, explicit time bounds), so two runs give identical files.
 #
 # Query files: one query per line, `id<TAB>db<TAB>query[<TAB>params]`; `db` `-` sends no `db`;
@@ -113,7 +114,10 @@ def call(method, path, params, body=None):
     except urllib.error.HTTPError as e:
         return e.code, e.read()
 
-def store(case_id, raw):
+statuses = []
+
+def store(case_id, status, raw):
+    statuses.append(f"{case_id}\t{status}\n")
     value = json.loads(raw) if raw.strip() else None
     text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     with open(os.path.join(expected_dir, case_id + ".json"), "w", encoding="utf-8") as f:
@@ -127,7 +131,7 @@ for path in sorted(glob.glob(os.path.join(suite, "data", "*.lp"))):
     with open(path, "rb") as f:
         status, body = call("POST", "/write", {"db": stem, "precision": "ns"}, f.read())
     print(f"write {stem}: {status} {body.decode()[:200]}", file=sys.stderr)
-    store(f"write-{stem}", body)
+    store(f"write-{stem}", status, body)
     ids.append(f"write-{stem}")
 
 for path in sorted(glob.glob(os.path.join(suite, "queries", "*.txt"))):
@@ -146,10 +150,14 @@ for path in sorted(glob.glob(os.path.join(suite, "queries", "*.txt"))):
             if len(cols) == 4:
                 params.update(urllib.parse.parse_qsl(cols[3], strict_parsing=True))
             status, body = call("GET", "/query", params)
-            store(case_id, body)
+            store(case_id, status, body)
             ids.append(case_id)
 
-wanted = {i + ".json" for i in ids}
+with open(os.path.join(expected_dir, "statuses.txt"), "w", encoding="utf-8") as f:
+    f.write("# HTTP status of each case (id<TAB>status), by scripts/influxql-goldens.sh\n")
+    f.writelines(statuses)
+
+wanted = {i + ".json" for i in ids} | {"statuses.txt"}
 for name in os.listdir(expected_dir):
     if name not in wanted:
         os.remove(os.path.join(expected_dir, name))

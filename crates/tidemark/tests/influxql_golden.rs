@@ -3,8 +3,9 @@
 //! made by `scripts/influxql-goldens.sh`). See `tests/influxql/README.md`.
 //!
 //! Each data set `tests/influxql/data/<stem>.lp` is written to database `<stem>` first; its
-//! answer is compared too, as case `write-<stem>`. Answers are compared as JSON values: floats
-//! within 1e-9 relative, everything else exactly. Cases listed in
+//! answer is compared too, as case `write-<stem>`. Answers are compared by HTTP status
+//! (`expected/statuses.txt`) and as JSON values: floats within 1e-9 relative, everything else
+//! exactly. Cases listed in
 //! `tests/influxql/known-differences.txt` may differ, and must: one that matches again fails the
 //! test until it is taken off the list, so the list only shrinks. `UPDATE_KNOWN=1` rewrites it.
 //!
@@ -122,15 +123,15 @@ impl Target {
         }
     }
 
-    /// Sends a request; the body as JSON, `null` when empty, a JSON string when not JSON (so a
-    /// plain-text answer shows up in the diff instead of aborting the run).
+    /// Sends a request; the status and the body as JSON, `null` when empty, a JSON string when
+    /// not JSON (so a plain-text answer shows up in the diff instead of aborting the run).
     async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
         params: &[(&str, &str)],
         body: Vec<u8>,
-    ) -> Value {
+    ) -> (u16, Value) {
         let mut req = self
             .client
             .request(method, format!("{}{path}", self.base))
@@ -140,12 +141,14 @@ impl Target {
             req = req.header("Authorization", format!("Token {t}"));
         }
         let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
-        if text.trim().is_empty() {
+        let body = if text.trim().is_empty() {
             Value::Null
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
-        }
+        };
+        (status, body)
     }
 }
 
@@ -206,6 +209,19 @@ fn diff(path: &str, expected: &Value, actual: &Value, out: &mut Vec<String>) {
     out.truncate(MAX_DIFFS);
 }
 
+/// The HTTP status of each case (`expected/statuses.txt`).
+fn expected_statuses() -> BTreeMap<String, u16> {
+    let path = suite().join("expected/statuses.txt");
+    let text = std::fs::read_to_string(&path).unwrap();
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (id, status) = l.split_once('\t').unwrap();
+            (id.to_owned(), status.parse().unwrap())
+        })
+        .collect()
+}
+
 fn expected(id: &str) -> Value {
     let path = suite().join("expected").join(format!("{id}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
@@ -262,9 +278,15 @@ async fn influxql_goldens() {
     let queries = queries();
     let mut ids: Vec<String> = Vec::new();
     let mut diffs = Diffs::new();
-    let mut check = |id: String, actual: &Value, diffs: &mut Diffs| {
+    let statuses = expected_statuses();
+    let mut check = |id: String, (status, body): (u16, Value), diffs: &mut Diffs| {
         let mut out = Vec::new();
-        diff("", &expected(&id), actual, &mut out);
+        match statuses.get(&id) {
+            Some(&want) if want == status => {}
+            Some(want) => out.push(format!("status: expected {want}, got {status}")),
+            None => out.push(format!("status: none in statuses.txt, got {status}")),
+        }
+        diff("", &expected(&id), &body, &mut out);
         if !out.is_empty() {
             diffs.insert(id.clone(), out);
         }
@@ -284,7 +306,7 @@ async fn influxql_goldens() {
         let answer = target
             .send(reqwest::Method::POST, "/write", &params, body)
             .await;
-        check(format!("write-{db}"), &answer, &mut diffs);
+        check(format!("write-{db}"), answer, &mut diffs);
     }
     for query in &queries {
         let mut params: Vec<(&str, &str)> = vec![("q", &query.q)];
@@ -295,7 +317,7 @@ async fn influxql_goldens() {
         let answer = target
             .send(reqwest::Method::GET, "/query", &params, vec![])
             .await;
-        check(query.id.clone(), &answer, &mut diffs);
+        check(query.id.clone(), answer, &mut diffs);
     }
 
     let mut problems = Vec::new();
@@ -307,6 +329,11 @@ async fn influxql_goldens() {
     for path in files("expected", "json") {
         if !unique.contains(&stem(&path)) {
             problems.push(format!("{}: no such case", path.display()));
+        }
+    }
+    for id in statuses.keys() {
+        if !unique.contains(id) {
+            problems.push(format!("expected/statuses.txt: {id}: no such case"));
         }
     }
 
