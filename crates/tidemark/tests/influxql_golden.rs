@@ -233,7 +233,7 @@ fn expected(id: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// The list of allowed differences: id and reason, in file order.
+/// The list of allowed differences: id and reason.
 fn read_known(path: &Path) -> BTreeMap<String, String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     text.lines()
@@ -279,7 +279,7 @@ async fn influxql_goldens() {
     let mut ids: Vec<String> = Vec::new();
     let mut diffs = Diffs::new();
     let statuses = expected_statuses();
-    let mut check = |id: String, (status, body): (u16, Value), diffs: &mut Diffs| {
+    let mut check = |id: String, (status, body): (u16, Value)| {
         let mut out = Vec::new();
         match statuses.get(&id) {
             Some(&want) if want == status => {}
@@ -306,7 +306,7 @@ async fn influxql_goldens() {
         let answer = target
             .send(reqwest::Method::POST, "/write", &params, body)
             .await;
-        check(format!("write-{db}"), answer, &mut diffs);
+        check(format!("write-{db}"), answer);
     }
     for query in &queries {
         let mut params: Vec<(&str, &str)> = vec![("q", &query.q)];
@@ -317,13 +317,15 @@ async fn influxql_goldens() {
         let answer = target
             .send(reqwest::Method::GET, "/query", &params, vec![])
             .await;
-        check(query.id.clone(), answer, &mut diffs);
+        check(query.id.clone(), answer);
     }
 
     let mut problems = Vec::new();
-    let unique: BTreeSet<&String> = ids.iter().collect();
-    if unique.len() != ids.len() {
-        problems.push("duplicate case ids".to_owned());
+    let mut unique = BTreeSet::new();
+    for id in &ids {
+        if !unique.insert(id) {
+            problems.push(format!("{id}: duplicate case id"));
+        }
     }
     // Goldens without a case are left over from a removed query: regenerate.
     for path in files("expected", "json") {
