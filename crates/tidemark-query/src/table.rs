@@ -10,15 +10,16 @@
 //! use them only to skip data. Below a merge, only filters on the series key (tags and time)
 //! may skip rows: skipping a newer row because of a field value would resurrect an older one.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{new_null_array, RecordBatch};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
+use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
-use datafusion::common::{Column, DFSchema, ScalarValue};
+use datafusion::common::{Column, DFSchema, ScalarValue, Statistics};
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::memory::MemorySourceConfig;
 use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
@@ -134,9 +135,15 @@ impl TableProvider for BucketTable {
             } else {
                 None
             };
-            let groups = FileGroup::new(direct.iter().map(partitioned_file).collect())
-                .split_files(state.config().target_partitions().max(1));
-            inputs.push(self.parquet(state, groups, scan_columns.clone(), predicate, limit)?);
+            let (groups, statistics) = self.direct_groups(&direct, state);
+            inputs.push(self.parquet(
+                state,
+                groups,
+                scan_columns.clone(),
+                predicate,
+                limit,
+                Some(statistics),
+            )?);
         }
         if !groups.is_empty() {
             let key_predicate = self.predicate(state, filters, true)?;
@@ -289,6 +296,41 @@ impl BucketTable {
         Ok(Some(state.create_physical_expr(expr, &df_schema)?))
     }
 
+    /// The files read directly, split into one group per target partition, with exact row
+    /// counts: these files overlap nothing and were de-duplicated when written, so their rows
+    /// are the table's rows and `count(*)` can be answered from the catalog's counts alone.
+    fn direct_groups(
+        &self,
+        direct: &[ParquetFile],
+        state: &dyn Session,
+    ) -> (Vec<FileGroup>, Statistics) {
+        let rows: HashMap<&str, i64> = direct
+            .iter()
+            .map(|f| (f.path.as_str(), f.row_count))
+            .collect();
+        let exact = |n: i64| {
+            let mut s = Statistics::new_unknown(self.schema().as_ref());
+            s.num_rows = Precision::Exact(usize::try_from(n).unwrap_or(0));
+            s
+        };
+        let groups: Vec<FileGroup> = FileGroup::new(direct.iter().map(partitioned_file).collect())
+            .split_files(state.config().target_partitions().max(1))
+            .into_iter()
+            .map(|g| {
+                let n = g
+                    .iter()
+                    .map(|f| {
+                        rows.get(f.object_meta.location.as_ref())
+                            .copied()
+                            .unwrap_or(0)
+                    })
+                    .sum();
+                g.with_statistics(Arc::new(exact(n)))
+            })
+            .collect();
+        (groups, exact(rows.values().sum()))
+    }
+
     /// A Parquet scan of `groups` through the engine's object store.
     fn parquet(
         &self,
@@ -297,6 +339,7 @@ impl BucketTable {
         columns: Vec<usize>,
         predicate: Option<Arc<dyn PhysicalExpr>>,
         limit: Option<usize>,
+        statistics: Option<Statistics>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let env = state.runtime_env();
         let store = env.object_store(&self.store_url)?;
@@ -308,11 +351,14 @@ impl BucketTable {
         if let Some(p) = predicate {
             source = source.with_predicate(p);
         }
-        let config = FileScanConfigBuilder::new(self.store_url.clone(), Arc::new(source))
+        let mut config = FileScanConfigBuilder::new(self.store_url.clone(), Arc::new(source))
             .with_file_groups(groups)
             .with_projection_indices(Some(columns))?
-            .with_limit(limit)
-            .build();
+            .with_limit(limit);
+        if let Some(statistics) = statistics {
+            config = config.with_statistics(statistics);
+        }
+        let config = config.build();
         Ok(DataSourceExec::from_data_source(config))
     }
 
@@ -353,6 +399,7 @@ impl BucketTable {
                     vec![FileGroup::new(vec![partitioned_file(&f)])],
                     needed.clone(),
                     key_predicate.clone(),
+                    None,
                     None,
                 )?,
                 Chunk::Buffer(batch) => MemorySourceConfig::try_new_exec(
