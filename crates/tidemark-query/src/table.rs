@@ -1,10 +1,15 @@
 //! The table provider: one table of one bucket, as its buffered rows plus its Parquet files.
 //!
 //! A scan asks the engine for the chunks the filters' time range can touch, then splits them:
-//! - chunks whose time ranges overlap another chunk, and every buffer chunk (a buffer may hold
-//!   two writes of one point), go through a [`DedupeExec`] per group of overlapping chunks;
-//! - every other file is read directly by one Parquet scan (the fast path: `count(*)` over a
-//!   year of non-overlapping files never merges anything).
+//! - a file that overlaps no other chunk is read directly, by one Parquet scan for all such
+//!   files (the fast path: `count(*)` over a year of non-overlapping files merges nothing and
+//!   is answered from the catalog's row counts);
+//! - where chunks overlap, only the overlapping time windows are merged by a [`DedupeExec`];
+//!   the rest of each file is read directly, restricted to the times no other chunk covers
+//!   (files persisted one after another under concurrent writers overlap by a few seconds at
+//!   their edges, and merging them whole would sort the table on every query);
+//! - buffer chunks always go through the merge, whole: a buffer may hold two writes of one
+//!   point.
 //!
 //! Filters are `Inexact`: DataFusion re-applies them to what the scan returns, so the scan may
 //! use them only to skip data. Below a merge, only filters on the series key (tags and time)
@@ -127,7 +132,11 @@ impl TableProvider for BucketTable {
         }
 
         let mut inputs: Vec<Arc<dyn ExecutionPlan>> = Vec::new();
-        let (direct, groups) = split(placed);
+        let Split {
+            direct,
+            parts,
+            merges,
+        } = split(placed);
         if !direct.is_empty() {
             let predicate = self.predicate(state, filters, false)?;
             let limit = if filters.is_empty() && expires.is_none() {
@@ -145,9 +154,21 @@ impl TableProvider for BucketTable {
                 Some(statistics),
             )?);
         }
-        if !groups.is_empty() {
+        if !parts.is_empty() {
+            let predicate = self.predicate(state, filters, false)?;
+            for (file, ranges) in parts {
+                inputs.push(self.file_part(
+                    state,
+                    &file,
+                    &ranges,
+                    &scan_columns,
+                    predicate.clone(),
+                )?);
+            }
+        }
+        if !merges.is_empty() {
             let key_predicate = self.predicate(state, filters, true)?;
-            for group in groups {
+            for group in merges {
                 inputs.push(self.merge(state, group, &scan_columns, key_predicate.clone())?);
             }
         }
@@ -198,46 +219,153 @@ fn place(
     Ok(placed)
 }
 
-/// Splits chunks into files read directly and groups that must be merged (each in write order).
-fn split(mut placed: Vec<Placed>) -> (Vec<ParquetFile>, Vec<Vec<Placed>>) {
+/// Inclusive time ranges.
+type Ranges = Vec<(i64, i64)>;
+
+/// How a scan reads its chunks (see the module doc).
+#[derive(Debug, Default)]
+struct Split {
+    /// Files that overlap nothing: read whole, directly.
+    direct: Vec<ParquetFile>,
+    /// Files read directly at the times no other chunk covers.
+    parts: Vec<(ParquetFile, Ranges)>,
+    /// Groups merged, each in write order; a file in a group contributes only its rows at the
+    /// given times (the overlap windows), a buffer chunk all of its rows.
+    merges: Vec<Vec<(Placed, Option<Ranges>)>>,
+}
+
+fn split(mut placed: Vec<Placed>) -> Split {
     placed.sort_by_key(|p| (p.min, p.order));
-    let mut groups: Vec<Vec<Placed>> = Vec::new();
-    let mut group_max = i64::MIN;
+    let mut components: Vec<Vec<Placed>> = Vec::new();
+    let mut component_max = i64::MIN;
     for p in placed {
-        match groups.last_mut() {
-            Some(group) if p.min <= group_max => {
-                group_max = group_max.max(p.max);
-                group.push(p);
+        match components.last_mut() {
+            Some(component) if p.min <= component_max => {
+                component_max = component_max.max(p.max);
+                component.push(p);
             }
             _ => {
-                group_max = p.max;
-                groups.push(vec![p]);
+                component_max = p.max;
+                components.push(vec![p]);
             }
         }
     }
-    let mut direct = Vec::new();
-    let mut merged = Vec::new();
-    for mut group in groups {
-        match group.as_slice() {
-            [Placed {
-                chunk: Chunk::File(_),
+    let mut out = Split::default();
+    for mut component in components {
+        if let [Placed {
+            chunk: Chunk::File(_),
+            ..
+        }] = component.as_slice()
+        {
+            if let Some(Placed {
+                chunk: Chunk::File(f),
                 ..
-            }] => {
-                if let Some(Placed {
-                    chunk: Chunk::File(f),
-                    ..
-                }) = group.pop()
-                {
-                    direct.push(f);
+            }) = component.pop()
+            {
+                out.direct.push(f);
+            }
+            continue;
+        }
+        let windows = overlap_windows(component.iter().map(|p| (p.min, p.max)));
+        let mut group = Vec::new();
+        for p in component {
+            match &p.chunk {
+                Chunk::Buffer(_) => group.push((p, None)),
+                Chunk::File(f) => {
+                    let outside = subtract((p.min, p.max), &windows);
+                    if !outside.is_empty() {
+                        out.parts.push((f.clone(), outside));
+                    }
+                    let inside = intersect((p.min, p.max), &windows);
+                    if !inside.is_empty() {
+                        group.push((p, Some(inside)));
+                    }
                 }
             }
-            _ => {
-                group.sort_by_key(|p| p.order);
-                merged.push(group);
+        }
+        if !group.is_empty() {
+            group.sort_by_key(|(p, _)| p.order);
+            out.merges.push(group);
+        }
+    }
+    out
+}
+
+/// The times covered by at least two of `ranges` (inclusive), merged and in order.
+fn overlap_windows(ranges: impl Iterator<Item = (i64, i64)>) -> Ranges {
+    // Half-open [min, max + 1) in i128, so i64::MAX needs no special case; at one position,
+    // ends sort before starts.
+    let mut events: Vec<(i128, i32)> = Vec::new();
+    for (min, max) in ranges {
+        events.push((i128::from(min), 1));
+        events.push((i128::from(max) + 1, -1));
+    }
+    events.sort_unstable();
+    let mut out: Ranges = Vec::new();
+    let mut coverage = 0;
+    let mut start = 0i128;
+    for (at, delta) in events {
+        let before = coverage;
+        coverage += delta;
+        if before < 2 && coverage >= 2 {
+            start = at;
+        } else if before >= 2 && coverage < 2 && at > start {
+            let (s, e) = (start as i64, (at - 1) as i64);
+            match out.last_mut() {
+                Some(last) if last.1.checked_add(1) == Some(s) => last.1 = e,
+                _ => out.push((s, e)),
             }
         }
     }
-    (direct, merged)
+    out
+}
+
+/// The parts of `range` outside `windows` (sorted, disjoint).
+fn subtract(range: (i64, i64), windows: &[(i64, i64)]) -> Ranges {
+    let mut out = Vec::new();
+    let mut from = i128::from(range.0);
+    let to = i128::from(range.1);
+    for &(s, e) in windows {
+        let (s, e) = (i128::from(s), i128::from(e));
+        if e < from || s > to {
+            continue;
+        }
+        if s > from {
+            out.push((from as i64, (s - 1) as i64));
+        }
+        from = e + 1;
+    }
+    if from <= to {
+        out.push((from as i64, to as i64));
+    }
+    out
+}
+
+/// The parts of `range` inside `windows` (sorted, disjoint).
+fn intersect(range: (i64, i64), windows: &[(i64, i64)]) -> Ranges {
+    windows
+        .iter()
+        .filter(|&&(s, e)| e >= range.0 && s <= range.1)
+        .map(|&(s, e)| (s.max(range.0), e.min(range.1)))
+        .collect()
+}
+
+/// `time` within one of `ranges`, over `schema`.
+fn time_in(ranges: &[(i64, i64)], schema: &SchemaRef) -> Result<Arc<dyn PhysicalExpr>> {
+    let ts = |v: i64| lit(ScalarValue::TimestampNanosecond(Some(v), None));
+    let mut any: Option<Arc<dyn PhysicalExpr>> = None;
+    for &(s, e) in ranges {
+        let time = col(TIME_COLUMN, schema)?;
+        let lower: Arc<dyn PhysicalExpr> =
+            Arc::new(BinaryExpr::new(Arc::clone(&time), Operator::GtEq, ts(s)));
+        let upper: Arc<dyn PhysicalExpr> = Arc::new(BinaryExpr::new(time, Operator::LtEq, ts(e)));
+        let both: Arc<dyn PhysicalExpr> = Arc::new(BinaryExpr::new(lower, Operator::And, upper));
+        any = Some(match any {
+            None => both,
+            Some(prev) => Arc::new(BinaryExpr::new(prev, Operator::Or, both)),
+        });
+    }
+    any.ok_or_else(|| datafusion::error::DataFusionError::Internal("no time ranges".to_owned()))
 }
 
 /// A buffer batch in the query's schema: a column added since the query started is dropped.
@@ -294,6 +422,44 @@ impl BucketTable {
         };
         let df_schema = DFSchema::try_from(self.schema().as_ref().clone())?;
         Ok(Some(state.create_physical_expr(expr, &df_schema)?))
+    }
+
+    /// One file read directly at `ranges` of time only, with the query's `columns`.
+    fn file_part(
+        &self,
+        state: &dyn Session,
+        file: &ParquetFile,
+        ranges: &[(i64, i64)],
+        columns: &[usize],
+        predicate: Option<Arc<dyn PhysicalExpr>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let table_schema = self.schema();
+        let time_index = table_schema.index_of(TIME_COLUMN)?;
+        let mut read = columns.to_vec();
+        if !read.contains(&time_index) {
+            read.push(time_index);
+        }
+        let keep_pruning = time_in(ranges, &table_schema)?;
+        let predicate = Some(match predicate {
+            Some(p) => {
+                Arc::new(BinaryExpr::new(p, Operator::And, keep_pruning)) as Arc<dyn PhysicalExpr>
+            }
+            None => keep_pruning,
+        });
+        let scan = self.parquet(
+            state,
+            vec![FileGroup::new(vec![partitioned_file(file)])],
+            read,
+            predicate,
+            None,
+            None,
+        )?;
+        let keep = time_in(ranges, &scan.schema())?;
+        Ok(Arc::new(
+            FilterExecBuilder::new(keep, scan)
+                .apply_projection(Some((0..columns.len()).collect()))?
+                .build()?,
+        ))
     }
 
     /// The files read directly, split into one group per target partition, with exact row
@@ -367,7 +533,7 @@ impl BucketTable {
     fn merge(
         &self,
         state: &dyn Session,
-        group: Vec<Placed>,
+        group: Vec<(Placed, Option<Ranges>)>,
         columns: &[usize],
         key_predicate: Option<Arc<dyn PhysicalExpr>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
@@ -392,8 +558,8 @@ impl BucketTable {
             })?;
 
         let mut children: Vec<Arc<dyn ExecutionPlan>> = Vec::with_capacity(group.len());
-        for p in group {
-            children.push(match p.chunk {
+        for (p, ranges) in group {
+            let child: Arc<dyn ExecutionPlan> = match p.chunk {
                 Chunk::File(f) => self.parquet(
                     state,
                     vec![FileGroup::new(vec![partitioned_file(&f)])],
@@ -407,6 +573,13 @@ impl BucketTable {
                     Arc::clone(&table_schema),
                     Some(needed.clone()),
                 )?,
+            };
+            children.push(match ranges {
+                Some(ranges) => {
+                    let keep = time_in(&ranges, &child.schema())?;
+                    Arc::new(FilterExecBuilder::new(keep, child).build()?)
+                }
+                None => child,
             });
         }
         Ok(Arc::new(DedupeExec::try_new(
@@ -415,5 +588,50 @@ impl BucketTable {
             sort_key,
             output,
         )?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{intersect, overlap_windows, subtract};
+
+    #[test]
+    fn windows_are_where_two_ranges_meet() {
+        assert_eq!(overlap_windows([(0, 10), (20, 30)].into_iter()), vec![]);
+        assert_eq!(
+            overlap_windows([(0, 10), (10, 30)].into_iter()),
+            vec![(10, 10)]
+        );
+        assert_eq!(
+            overlap_windows([(0, 10), (5, 30), (25, 40), (28, 29)].into_iter()),
+            vec![(5, 10), (25, 30)]
+        );
+        // Adjacent windows merge; extreme times do not overflow.
+        assert_eq!(
+            overlap_windows(
+                [
+                    (0, 9),
+                    (5, 20),
+                    (10, 15),
+                    (i64::MAX - 1, i64::MAX),
+                    (i64::MAX, i64::MAX)
+                ]
+                .into_iter()
+            ),
+            vec![(5, 15), (i64::MAX, i64::MAX)]
+        );
+    }
+
+    #[test]
+    fn ranges_split_around_windows() {
+        let w = [(5, 10), (25, 30)];
+        assert_eq!(subtract((0, 40), &w), vec![(0, 4), (11, 24), (31, 40)]);
+        assert_eq!(subtract((5, 10), &w), vec![]);
+        assert_eq!(
+            subtract((i64::MIN, i64::MAX), &[]),
+            vec![(i64::MIN, i64::MAX)]
+        );
+        assert_eq!(intersect((0, 27), &w), vec![(5, 10), (25, 27)]);
+        assert_eq!(intersect((11, 24), &w), vec![]);
     }
 }

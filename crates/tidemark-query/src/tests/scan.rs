@@ -215,3 +215,35 @@ async fn rows_past_retention_are_hidden() {
         table(&["+---+", "| n |", "+---+", "| 1 |", "+---+"])
     );
 }
+
+#[tokio::test]
+async fn files_overlapping_at_their_edges_merge_only_the_overlap() {
+    let f = fixture().await;
+    // Two files overlapping at times 20..=30, with one point written twice there.
+    f.write("m,t=x v=1 10\nm,t=x v=2 20\nm,t=x v=3 30").await;
+    f.persist().await;
+    f.write("m,t=x v=30 30\nm,t=y v=4 20\nm,t=x v=5 40").await;
+    f.persist().await;
+    let plan = f.plan("SELECT t, v, time FROM m").await;
+    // Each file's edge outside the overlap is read directly; only times 20..=30 are merged.
+    assert_eq!(plan.matches("DedupeExec").count(), 1, "{plan}");
+    assert_eq!(plan.matches("DataSourceExec").count(), 4, "{plan}");
+    assert_eq!(
+        f.query("SELECT t, v, time FROM m ORDER BY t, time").await,
+        table(&[
+            "+---+------+-------------------------------+",
+            "| t | v    | time                          |",
+            "+---+------+-------------------------------+",
+            "| x | 1.0  | 1970-01-01T00:00:00.000000010 |",
+            "| x | 2.0  | 1970-01-01T00:00:00.000000020 |",
+            "| x | 30.0 | 1970-01-01T00:00:00.000000030 |",
+            "| x | 5.0  | 1970-01-01T00:00:00.000000040 |",
+            "| y | 4.0  | 1970-01-01T00:00:00.000000020 |",
+            "+---+------+-------------------------------+",
+        ])
+    );
+    assert_eq!(
+        f.query("SELECT count(*) AS n FROM m").await,
+        table(&["+---+", "| n |", "+---+", "| 5 |", "+---+"])
+    );
+}
