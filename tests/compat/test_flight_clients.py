@@ -84,6 +84,16 @@ def test_adbc_query_with_the_database_header(server, bucket, client):
         assert cur.fetchall() == [("Dictionary(Int32, Utf8)",)]
 
 
+def test_adbc_prepared_statement_with_bound_parameters(server, bucket, client):
+    # ADBC prepares the statement, sends the values with DoPut, then runs the new handle.
+    client.write(record="mem,host=a used=1i\nmem,host=b used=2i")
+    with adbc(server, bucket) as conn, conn.cursor() as cur:
+        cur.execute("SELECT host, used FROM mem WHERE host = $1", parameters=("b",))
+        assert cur.fetchall() == [("b", 2)]
+        cur.execute("SELECT $1 + 1 AS n", parameters=(41,))
+        assert cur.fetchall() == [(42,)]
+
+
 def test_adbc_without_a_database_header_is_refused(server):
     with adbc(server) as conn, conn.cursor() as cur:
         with pytest.raises(Exception, match="no 'database' header in request"):
