@@ -176,13 +176,15 @@ impl QueryEngine {
         Ok(QueryOutput { schema, stream })
     }
 
-    /// The schema `sql` would answer with, without running it (parameters may stay unbound).
-    pub async fn schema(&self, bucket: &Bucket, sql: &str) -> Result<SchemaRef> {
+    /// The schema `sql` would answer with, without running it. Parameters may stay unbound;
+    /// bound ones can change the schema (`$1 + 1` is not nullable once `$1` is a number).
+    pub async fn schema(&self, bucket: &Bucket, sql: &str, params: &Params) -> Result<SchemaRef> {
         let ctx = self.context(bucket)?;
         let sql = sql.to_owned();
+        let params = params.clone();
         self.runtime
             .run(async move {
-                let df = plan(&ctx, &sql).await?;
+                let df = bind(plan(&ctx, &sql).await?, &params)?;
                 Ok(Arc::new(df.schema().as_arrow().clone()))
             })
             .await

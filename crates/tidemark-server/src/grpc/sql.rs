@@ -153,6 +153,7 @@ impl FlightSql {
         database: &str,
         sql: &str,
         language: QueryLanguage,
+        params: &Params,
     ) -> Result<Schema, Status> {
         let schema = self
             .service
@@ -162,7 +163,7 @@ impl FlightSql {
                     database,
                     text: sql,
                     language,
-                    params: &Params::new(),
+                    params,
                 },
             )
             .await?;
@@ -237,7 +238,7 @@ impl FlightSqlService for FlightSql {
         let (principal, database) = self.caller(request.metadata()).await?;
         let lang = language(request.metadata());
         let schema = self
-            .schema_of(&principal, &database, &query.query, lang)
+            .schema_of(&principal, &database, &query.query, lang, &Params::new())
             .await?;
         let handle = ticket::encode(&database, &query.query)?;
         let ticket = TicketStatementQuery {
@@ -266,7 +267,13 @@ impl FlightSqlService for FlightSql {
     ) -> Result<ActionCreatePreparedStatementResult, Status> {
         let (principal, database) = self.caller(request.metadata()).await?;
         let schema = self
-            .schema_of(&principal, &database, &query.query, QueryLanguage::Sql)
+            .schema_of(
+                &principal,
+                &database,
+                &query.query,
+                QueryLanguage::Sql,
+                &Params::new(),
+            )
             .await?;
         Ok(ActionCreatePreparedStatementResult {
             prepared_statement_handle: ticket::encode(&database, &query.query)?.into(),
@@ -293,7 +300,7 @@ impl FlightSqlService for FlightSql {
         let principal = self.principal(request.metadata()).await?;
         let t = ticket::parse(&cmd.prepared_statement_handle)?;
         let schema = self
-            .schema_of(&principal, &t.database, &t.query, t.language)
+            .schema_of(&principal, &t.database, &t.query, t.language, &t.params)
             .await?;
         flight_info(&schema, cmd.as_any().encode_to_vec(), request.into_inner())
     }

@@ -105,7 +105,7 @@ impl Service {
     pub async fn query_schema(&self, p: &Principal, q: Query<'_>) -> Result<SchemaRef> {
         let bucket = self.query_bucket(p, q.database).await?;
         match q.language {
-            QueryLanguage::Sql => Ok(self.query.schema(&bucket, q.text).await?),
+            QueryLanguage::Sql => Ok(self.query.schema(&bucket, q.text, q.params).await?),
             QueryLanguage::InfluxQl => Err(Error::invalid("InfluxQL is not supported yet")),
         }
     }
