@@ -1,0 +1,1 @@
+//! InfluxQL over a real engine: line protocol in, exact Arrow out.
