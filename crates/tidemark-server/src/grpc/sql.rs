@@ -233,7 +233,7 @@ impl FlightSqlService for FlightSql {
         let schema = self
             .schema_of(&principal, &database, &query.query, lang)
             .await?;
-        let handle = ticket::encode(&database, &query.query)?;
+        let handle = ticket::encode(&database, &query.query, lang)?;
         let ticket = TicketStatementQuery {
             statement_handle: handle.into(),
         };
@@ -263,7 +263,8 @@ impl FlightSqlService for FlightSql {
             .schema_of(&principal, &database, &query.query, QueryLanguage::Sql)
             .await?;
         Ok(ActionCreatePreparedStatementResult {
-            prepared_statement_handle: ticket::encode(&database, &query.query)?.into(),
+            prepared_statement_handle: ticket::encode(&database, &query.query, QueryLanguage::Sql)?
+                .into(),
             dataset_schema: ipc_schema(&schema)?,
             parameter_schema: bytes::Bytes::new(),
         })

@@ -1,0 +1,471 @@
+//! InfluxDB 3's Arrow shape for InfluxQL results, cut into v1 series.
+//!
+//! The answer's schema metadata (`iox::influxql::group_key::metadata`) names the measurement
+//! column and the GROUP BY tag columns. Rows arrive ordered by measurement, group tag values and
+//! time, so a series is a run of consecutive rows with the same (measurement, tag values). The
+//! measurement becomes the series `name`, the group tags its `tags`; neither the measurement
+//! column nor a group tag that was not selected is a column of the series.
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    TimestampNanosecondArray, UInt64Array,
+};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Schema, TimeUnit};
+use serde::Deserialize;
+use tidemark_query::{GROUP_KEY_METADATA, MEASUREMENT_COLUMN};
+
+/// One value of a row.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(String),
+    /// Nanoseconds since the epoch; the encoder decides how it is written.
+    Time(i64),
+}
+
+/// A series, or a slice of one in chunked mode.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Series {
+    pub(crate) name: String,
+    /// The GROUP BY tags, sorted by key.
+    pub(crate) tags: Vec<(String, String)>,
+    pub(crate) columns: Vec<String>,
+    pub(crate) values: Vec<Vec<Cell>>,
+    /// More rows of this series follow in the next chunk.
+    pub(crate) partial: bool,
+}
+
+/// One statement's result, or a chunk of it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct StatementResult {
+    pub(crate) statement_id: usize,
+    pub(crate) series: Vec<Series>,
+    /// More chunks of this statement follow.
+    pub(crate) partial: bool,
+    pub(crate) error: Option<String>,
+}
+
+impl StatementResult {
+    pub(crate) fn error(statement_id: usize, message: impl Into<String>) -> Self {
+        Self {
+            statement_id,
+            error: Some(message.into()),
+            ..Self::default()
+        }
+    }
+}
+
+/// The metadata's JSON; InfluxDB 3 writes it in camelCase, this server's planner in snake_case.
+#[derive(Debug, Deserialize)]
+struct GroupKey {
+    #[serde(default, alias = "measurementColumnIndex")]
+    measurement_column_index: usize,
+    #[serde(default, alias = "tagKeyColumns")]
+    tag_key_columns: Vec<TagKeyColumn>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TagKeyColumn {
+    #[serde(alias = "tagKey")]
+    tag_key: String,
+    #[serde(alias = "columnIndex")]
+    column_index: usize,
+    #[serde(default, alias = "isProjected")]
+    is_projected: bool,
+}
+
+/// Which columns are what.
+#[derive(Debug, Clone)]
+struct Shape {
+    measurement: Option<usize>,
+    /// GROUP BY tags, sorted by key: (key, column index).
+    tags: Vec<(String, usize)>,
+    /// The columns a series shows, in schema order.
+    output: Vec<usize>,
+    columns: Vec<String>,
+}
+
+impl Shape {
+    fn of(schema: &Schema) -> Self {
+        let by_name = schema.index_of(MEASUREMENT_COLUMN).ok();
+        let group = schema
+            .metadata()
+            .get(GROUP_KEY_METADATA)
+            .and_then(|m| serde_json::from_str::<GroupKey>(m).ok());
+        let width = schema.fields().len();
+        let (measurement, mut tags, hidden) = match group {
+            Some(g) => {
+                let measurement = Some(g.measurement_column_index).filter(|i| *i < width);
+                let tags: Vec<(String, usize)> = g
+                    .tag_key_columns
+                    .iter()
+                    .filter(|t| t.column_index < width)
+                    .map(|t| (t.tag_key.clone(), t.column_index))
+                    .collect();
+                let hidden: Vec<usize> = g
+                    .tag_key_columns
+                    .iter()
+                    .filter(|t| !t.is_projected)
+                    .map(|t| t.column_index)
+                    .collect();
+                (measurement, tags, hidden)
+            }
+            None => (by_name, Vec::new(), Vec::new()),
+        };
+        tags.sort();
+        let output: Vec<usize> = (0..width)
+            .filter(|i| Some(*i) != measurement && !hidden.contains(i))
+            .collect();
+        let columns = output
+            .iter()
+            .map(|i| schema.field(*i).name().clone())
+            .collect();
+        Self {
+            measurement,
+            tags,
+            output,
+            columns,
+        }
+    }
+}
+
+/// Cuts a statement's batches into series of at most `chunk_size` rows.
+#[derive(Debug)]
+pub(crate) struct Splitter {
+    shape: Shape,
+    chunk_size: usize,
+    current: Option<Series>,
+}
+
+impl Splitter {
+    pub(crate) fn new(schema: &Schema, chunk_size: usize) -> Self {
+        Self {
+            shape: Shape::of(schema),
+            chunk_size: chunk_size.max(1),
+            current: None,
+        }
+    }
+
+    /// Takes a batch; returns the series (or slices) that are complete now. A slice is only
+    /// handed out once a further row shows whether its series goes on (`partial`).
+    pub(crate) fn push(&mut self, batch: &RecordBatch) -> Vec<Series> {
+        let mut done = Vec::new();
+        let rows = batch.num_rows();
+        if rows == 0 {
+            return done;
+        }
+        let names = self.shape.measurement.map(|i| strings(batch.column(i)));
+        let tags: Vec<(String, Vec<Option<String>>)> = self
+            .shape
+            .tags
+            .iter()
+            .map(|(k, i)| (k.clone(), strings(batch.column(*i))))
+            .collect();
+        let columns: Vec<Vec<Cell>> = self
+            .shape
+            .output
+            .iter()
+            .map(|i| cells(batch.column(*i)))
+            .collect();
+        let mut columns: Vec<std::vec::IntoIter<Cell>> =
+            columns.into_iter().map(Vec::into_iter).collect();
+        for row in 0..rows {
+            let name = names
+                .as_ref()
+                .and_then(|n| n[row].clone())
+                .unwrap_or_default();
+            let row_tags: Vec<(String, String)> = tags
+                .iter()
+                .map(|(k, v)| (k.clone(), v[row].clone().unwrap_or_default()))
+                .collect();
+            let values: Vec<Cell> = columns
+                .iter_mut()
+                .map(|c| c.next().unwrap_or(Cell::Null))
+                .collect();
+            let same = self
+                .current
+                .as_ref()
+                .is_some_and(|s| s.name == name && s.tags == row_tags);
+            if same {
+                if let Some(cur) = self.current.as_mut() {
+                    if cur.values.len() >= self.chunk_size {
+                        let mut full = std::mem::take(cur);
+                        full.partial = true;
+                        cur.name = full.name.clone();
+                        cur.tags = full.tags.clone();
+                        cur.columns = full.columns.clone();
+                        done.push(full);
+                    }
+                    cur.values.push(values);
+                }
+            } else {
+                if let Some(finished) = self.current.take() {
+                    done.push(finished);
+                }
+                self.current = Some(Series {
+                    name,
+                    tags: row_tags,
+                    columns: self.shape.columns.clone(),
+                    values: vec![values],
+                    partial: false,
+                });
+            }
+        }
+        done
+    }
+
+    /// The last series, if any rows came.
+    pub(crate) fn finish(&mut self) -> Option<Series> {
+        self.current.take()
+    }
+}
+
+/// A column as optional strings (measurement names and tag values).
+fn strings(array: &ArrayRef) -> Vec<Option<String>> {
+    match cast(array, &DataType::Utf8) {
+        Ok(a) => {
+            let a = a.as_string::<i32>();
+            (0..a.len())
+                .map(|i| a.is_valid(i).then(|| a.value(i).to_owned()))
+                .collect()
+        }
+        Err(_) => vec![None; array.len()],
+    }
+}
+
+/// The type a column is read as.
+fn canonical(data_type: &DataType) -> DataType {
+    match data_type {
+        DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64 => {
+            DataType::Timestamp(TimeUnit::Nanosecond, None)
+        }
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => DataType::Int64,
+        DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
+            DataType::UInt64
+        }
+        DataType::Float16 | DataType::Float32 | DataType::Float64 => DataType::Float64,
+        DataType::Boolean => DataType::Boolean,
+        DataType::Null => DataType::Null,
+        _ => DataType::Utf8,
+    }
+}
+
+/// A column as cells.
+pub(crate) fn cells(array: &ArrayRef) -> Vec<Cell> {
+    let want = canonical(array.data_type());
+    let Ok(a) = cast(array, &want) else {
+        return vec![Cell::Null; array.len()];
+    };
+    let valid = |i: usize| a.is_valid(i);
+    let any = a.as_any();
+    let n = a.len();
+    if let Some(t) = any.downcast_ref::<TimestampNanosecondArray>() {
+        (0..n)
+            .map(|i| {
+                valid(i)
+                    .then(|| Cell::Time(t.value(i)))
+                    .unwrap_or(Cell::Null)
+            })
+            .collect()
+    } else if let Some(v) = any.downcast_ref::<Int64Array>() {
+        (0..n)
+            .map(|i| {
+                valid(i)
+                    .then(|| Cell::Int(v.value(i)))
+                    .unwrap_or(Cell::Null)
+            })
+            .collect()
+    } else if let Some(v) = any.downcast_ref::<UInt64Array>() {
+        (0..n)
+            .map(|i| {
+                valid(i)
+                    .then(|| Cell::UInt(v.value(i)))
+                    .unwrap_or(Cell::Null)
+            })
+            .collect()
+    } else if let Some(v) = any.downcast_ref::<Float64Array>() {
+        (0..n)
+            .map(|i| {
+                valid(i)
+                    .then(|| Cell::Float(v.value(i)))
+                    .unwrap_or(Cell::Null)
+            })
+            .collect()
+    } else if let Some(v) = any.downcast_ref::<BooleanArray>() {
+        (0..n)
+            .map(|i| {
+                valid(i)
+                    .then(|| Cell::Bool(v.value(i)))
+                    .unwrap_or(Cell::Null)
+            })
+            .collect()
+    } else if let Some(v) = any.downcast_ref::<StringArray>() {
+        (0..n)
+            .map(|i| {
+                valid(i)
+                    .then(|| Cell::Str(v.value(i).to_owned()))
+                    .unwrap_or(Cell::Null)
+            })
+            .collect()
+    } else {
+        vec![Cell::Null; n]
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use arrow::array::DictionaryArray;
+    use arrow::datatypes::{Field, Int32Type, SchemaRef};
+
+    use super::*;
+
+    /// `cpu` and `mem` rows grouped by `host`, which is not selected (IOx shape).
+    pub(crate) fn grouped() -> RecordBatch {
+        let metadata = HashMap::from([(
+            GROUP_KEY_METADATA.to_owned(),
+            r#"{"measurement_column_index":0,"tag_key_columns":[{"tag_key":"host","column_index":2,"is_projected":false}]}"#.to_owned(),
+        )]);
+        let schema: SchemaRef = Arc::new(
+            Schema::new(vec![
+                Field::new(
+                    MEASUREMENT_COLUMN,
+                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                    false,
+                ),
+                Field::new(
+                    "time",
+                    DataType::Timestamp(TimeUnit::Nanosecond, None),
+                    false,
+                ),
+                Field::new("host", DataType::Utf8, true),
+                Field::new("usage", DataType::Float64, true),
+            ])
+            .with_metadata(metadata),
+        );
+        let m: DictionaryArray<Int32Type> = vec!["cpu", "cpu", "cpu", "mem"].into_iter().collect();
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(m),
+                Arc::new(TimestampNanosecondArray::from(vec![0, 10, 0, 5])),
+                Arc::new(StringArray::from(vec![
+                    Some("a"),
+                    Some("a"),
+                    Some("b"),
+                    None,
+                ])),
+                Arc::new(Float64Array::from(vec![
+                    Some(1.5),
+                    Some(2.0),
+                    None,
+                    Some(f64::NAN),
+                ])),
+            ],
+        )
+        .expect("batch")
+    }
+
+    fn tags(host: &str) -> Vec<(String, String)> {
+        vec![("host".to_owned(), host.to_owned())]
+    }
+
+    #[test]
+    fn rows_become_series_by_measurement_and_group_tags() {
+        let batch = grouped();
+        let mut s = Splitter::new(&batch.schema(), usize::MAX);
+        let mut out = s.push(&batch);
+        out.extend(s.finish());
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0].name, "cpu");
+        assert_eq!(out[0].tags, tags("a"));
+        assert_eq!(out[0].columns, ["time", "usage"]);
+        assert_eq!(
+            out[0].values,
+            vec![
+                vec![Cell::Time(0), Cell::Float(1.5)],
+                vec![Cell::Time(10), Cell::Float(2.0)]
+            ]
+        );
+        assert_eq!(out[1].tags, tags("b"));
+        assert_eq!(out[1].values, vec![vec![Cell::Time(0), Cell::Null]]);
+        assert_eq!(
+            (out[2].name.as_str(), out[2].tags.clone()),
+            ("mem", tags(""))
+        );
+        assert!(out.iter().all(|s| !s.partial));
+    }
+
+    #[test]
+    fn chunks_cut_series_and_say_so() {
+        let batch = grouped();
+        let mut s = Splitter::new(&batch.schema(), 1);
+        // A slice is handed out only when the next row arrives.
+        let first = s.push(&batch.slice(0, 1));
+        assert!(first.is_empty());
+        let mut out = s.push(&batch.slice(1, 3));
+        out.extend(s.finish());
+        let shape: Vec<(&str, usize, bool)> = out
+            .iter()
+            .map(|s| (s.name.as_str(), s.values.len(), s.partial))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("cpu", 1, true),
+                ("cpu", 1, false),
+                ("cpu", 1, false),
+                ("mem", 1, false)
+            ]
+        );
+        assert_eq!(out[1].tags, tags("a"));
+        assert_eq!(out[1].columns, ["time", "usage"]);
+    }
+
+    #[test]
+    fn without_metadata_the_measurement_column_still_names_series() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(MEASUREMENT_COLUMN, DataType::Utf8, false),
+            Field::new("name", DataType::Utf8, false),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from(vec!["measurements", "measurements"])),
+                Arc::new(StringArray::from(vec!["cpu", "mem"])),
+            ],
+        )
+        .expect("batch");
+        let mut s = Splitter::new(&batch.schema(), 10);
+        assert!(s.push(&batch).is_empty());
+        let only = s.finish().expect("one series");
+        assert_eq!(only.name, "measurements");
+        assert!(only.tags.is_empty());
+        assert_eq!(only.columns, ["name"]);
+        assert_eq!(only.values.len(), 2);
+    }
+
+    #[test]
+    fn projected_group_tags_stay_columns_and_camel_case_metadata_reads() {
+        let metadata = HashMap::from([(
+            GROUP_KEY_METADATA.to_owned(),
+            r#"{"measurementColumnIndex":0,"tagKeyColumns":[{"tagKey":"host","columnIndex":1,"isProjected":true}]}"#.to_owned(),
+        )]);
+        let schema = Schema::new(vec![
+            Field::new(MEASUREMENT_COLUMN, DataType::Utf8, false),
+            Field::new("host", DataType::Utf8, true),
+            Field::new("n", DataType::Int32, true),
+        ])
+        .with_metadata(metadata);
+        let shape = Shape::of(&schema);
+        assert_eq!(shape.columns, ["host", "n"]);
+        assert_eq!(shape.tags, [("host".to_owned(), 1)]);
+    }
+}
