@@ -1,11 +1,285 @@
-//! SELECT (temporary during construction).
-use datafusion::arrow::array::RecordBatch;
-use tidemark_influxql::{ExplainStatement, SelectStatement};
+//! SELECT: plan (`plan.rs`), scan each measurement (`scan.rs`), evaluate each series
+//! (`eval.rs`, `functions.rs`), then order, page and shape the rows (`output.rs`).
+
+mod eval;
+mod functions;
+mod plan;
+mod scan;
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::DataType as ArrowType;
+use tidemark_catalog::{ColumnKind, FieldType};
+use tidemark_influxql::{DataType, ExplainStatement, SelectStatement, Source};
+
+use super::output::{self, infer_type, strings, timestamp_type, Column, TagKeyColumn};
+use super::output::MEASUREMENT_COLUMN;
+use super::value::Value;
 use super::{statement_error, Env};
-use crate::error::Result;
-pub(crate) async fn select(_env: &mut Env, _s: &SelectStatement) -> Result<RecordBatch> {
-    Err(statement_error("SELECT"))
+use crate::error::{Error, Result};
+use eval::Row;
+use plan::{AggFn, Ex, Plan, TransformFn};
+
+/// How many windows one series may have: beyond this a GROUP BY time is a mistake (1ns
+/// windows over a year) that would exhaust memory.
+const MAX_WINDOWS: i64 = 10_000_000;
+
+fn check_sources(s: &SelectStatement) -> Result<()> {
+    if s.from.iter().any(|f| matches!(f, Source::Subquery(_))) {
+        return Err(statement_error("subqueries are not supported yet"));
+    }
+    if let Some(tz) = &s.timezone {
+        if tz != "UTC" && tz != "Etc/UTC" {
+            return Err(statement_error(format!("unable to find time zone {tz}")));
+        }
+    }
+    Ok(())
 }
-pub(crate) async fn explain(_env: &mut Env, _s: &ExplainStatement) -> Result<RecordBatch> {
-    Err(statement_error("EXPLAIN"))
+
+pub(crate) async fn select(env: &mut Env, s: &SelectStatement) -> Result<RecordBatch> {
+    check_sources(s)?;
+    let measurements = env.measurements(&s.from)?;
+    let plan = plan::plan(s, measurements, env.options.now)?;
+    let mut all: Vec<scan::Series> = Vec::new();
+    if !plan.bounds.is_empty() {
+        for table in plan.measurements.clone() {
+            all.extend(scan::scan(env, &plan, &table).await?);
+        }
+    }
+    // GROUP BY time: windows from the lower bound (else the first point) to the upper bound
+    // (else now).
+    let range = match plan.interval {
+        Some(iv) => {
+            let lo = plan
+                .bounds
+                .min
+                .or_else(|| all.iter().filter_map(|s| s.times.first().copied()).min());
+            let hi = plan.bounds.max.unwrap_or(env.options.now);
+            match lo {
+                Some(lo) if lo <= hi => {
+                    let (first, last) = (iv.window(lo), iv.window(hi));
+                    if (last - first) / iv.every >= MAX_WINDOWS {
+                        return Err(statement_error(format!(
+                            "too many windows: GROUP BY time({}ns) over this range gives more than {MAX_WINDOWS}",
+                            iv.every
+                        )));
+                    }
+                    Some((first, last))
+                }
+                _ => None,
+            }
+        }
+        None => None,
+    };
+    let limited_by_scan = scan::scan_limits(&plan);
+    let mut series: Vec<(Arc<str>, Vec<Arc<str>>, Vec<Row>)> = Vec::new();
+    for s in &all {
+        let mut rows = if plan.aggregate {
+            if plan.interval.is_some() && range.is_none() {
+                Vec::new()
+            } else {
+                eval::aggregated(&plan, s, range)
+            }
+        } else {
+            eval::raw(&plan, s)
+        };
+        env.reserve(rows.len() * (24 + plan.fields.len() * 32))?;
+        if !limited_by_scan {
+            if plan.descending {
+                rows.reverse();
+            }
+            let end = if plan.limit > 0 {
+                plan.offset.saturating_add(plan.limit)
+            } else {
+                usize::MAX
+            };
+            rows = rows
+                .into_iter()
+                .take(end)
+                .skip(plan.offset)
+                .collect();
+        }
+        if !rows.is_empty() {
+            series.push((Arc::clone(&s.measurement), s.tags.clone(), rows));
+        }
+    }
+    let series: Vec<_> = series
+        .into_iter()
+        .skip(plan.soffset)
+        .take(if plan.slimit > 0 { plan.slimit } else { usize::MAX })
+        .collect();
+    shape(&plan, series)
+}
+
+/// The type a field has when no row says otherwise.
+fn static_type(plan: &Plan, e: &Ex) -> ArrowType {
+    let input_type = |i: usize| -> ArrowType {
+        let Some(input) = plan.inputs.get(i) else {
+            return ArrowType::Float64;
+        };
+        match input.cast {
+            Some(DataType::Float) => return ArrowType::Float64,
+            Some(DataType::Integer) => return ArrowType::Int64,
+            Some(DataType::Unsigned) => return ArrowType::UInt64,
+            Some(DataType::String | DataType::Tag) => return ArrowType::Utf8,
+            Some(DataType::Boolean) => return ArrowType::Boolean,
+            _ => {}
+        }
+        for t in &plan.measurements {
+            match t.column(&input.name) {
+                Some((_, ColumnKind::Tag)) => return ArrowType::Utf8,
+                Some((_, ColumnKind::Field(f))) => {
+                    return match f {
+                        FieldType::Float => ArrowType::Float64,
+                        FieldType::Integer => ArrowType::Int64,
+                        FieldType::UInteger => ArrowType::UInt64,
+                        FieldType::String => ArrowType::Utf8,
+                        FieldType::Boolean => ArrowType::Boolean,
+                    }
+                }
+                _ => {}
+            }
+        }
+        ArrowType::Float64
+    };
+    match e {
+        Ex::Input(i) => input_type(*i),
+        Ex::Lit(v) => infer_type(std::slice::from_ref(v), ArrowType::Float64),
+        Ex::Bin(l, op, _) => match (static_type(plan, l), op) {
+            (_, tidemark_influxql::BinaryOp::Div) => ArrowType::Float64,
+            (t, _) if t.is_numeric() || t == ArrowType::Boolean => t,
+            _ => ArrowType::Float64,
+        },
+        Ex::Math(m, args) => match m {
+            plan::Math::Abs | plan::Math::Floor | plan::Math::Ceil | plan::Math::Round => args
+                .first()
+                .map_or(ArrowType::Float64, |a| static_type(plan, a)),
+            _ => ArrowType::Float64,
+        },
+        Ex::Agg(k) => match plan.aggs.get(*k) {
+            Some(a) => match a.func {
+                AggFn::Count | AggFn::CountDistinct => ArrowType::Int64,
+                AggFn::Mean | AggFn::Median | AggFn::Stddev | AggFn::Integral(_) => {
+                    ArrowType::Float64
+                }
+                _ => input_type(a.input),
+            },
+            None => ArrowType::Float64,
+        },
+        Ex::Transform(k) => match plan.transforms.get(*k) {
+            Some(t) => match t.func {
+                TransformFn::Derivative { .. } | TransformFn::MovingAverage(_) => {
+                    ArrowType::Float64
+                }
+                TransformFn::Elapsed(_) => ArrowType::Int64,
+                _ => static_type(plan, &t.inner),
+            },
+            None => ArrowType::Float64,
+        },
+    }
+}
+
+/// The result batch: measurement, time, the GROUP BY tags not projected, the fields.
+fn shape(plan: &Plan, series: Vec<(Arc<str>, Vec<Arc<str>>, Vec<Row>)>) -> Result<RecordBatch> {
+    let total: usize = series.iter().map(|s| s.2.len()).sum();
+    // A projected GROUP BY tag is its own column; the others are added after time.
+    let projected: Vec<Option<usize>> = plan
+        .group_tags
+        .iter()
+        .map(|tag| {
+            plan.fields.iter().position(|f| match f.expr {
+                Ex::Input(i) => plan.inputs.get(i).is_some_and(|inp| {
+                    inp.name == *tag && matches!(inp.cast, None | Some(DataType::Tag))
+                }),
+                _ => false,
+            })
+        })
+        .collect();
+    let hidden: Vec<usize> = (0..plan.group_tags.len())
+        .filter(|&g| projected[g].is_none())
+        .collect();
+    let mut measurement = Vec::with_capacity(total);
+    let mut time = Vec::with_capacity(total);
+    let mut tags: Vec<Vec<Value>> = vec![Vec::with_capacity(total); hidden.len()];
+    let mut fields: Vec<Vec<Value>> = vec![Vec::with_capacity(total); plan.fields.len()];
+    for (m, key, rows) in series {
+        for row in rows {
+            measurement.push(Value::Str(Arc::clone(&m)));
+            time.push(Value::Int(row.time));
+            for (col, &g) in tags.iter_mut().zip(&hidden) {
+                col.push(Value::Str(key.get(g).cloned().unwrap_or_else(|| Arc::from(""))));
+            }
+            for (col, v) in fields.iter_mut().zip(row.values) {
+                col.push(v);
+            }
+        }
+    }
+    let mut columns = vec![
+        Column::new(MEASUREMENT_COLUMN, ArrowType::Utf8, measurement).not_null(),
+        Column::new("time", timestamp_type(), time).not_null(),
+    ];
+    let mut keys = Vec::new();
+    for (col, &g) in tags.into_iter().zip(&hidden) {
+        keys.push(TagKeyColumn {
+            key: plan.group_tags[g].clone(),
+            index: columns.len(),
+            projected: false,
+        });
+        columns.push(Column::new(plan.group_tags[g].clone(), ArrowType::Utf8, col));
+    }
+    let first_field = columns.len();
+    for (f, values) in plan.fields.iter().zip(fields) {
+        let t = infer_type(&values, static_type(plan, &f.expr));
+        columns.push(Column::new(f.name.clone(), t, values));
+    }
+    for (g, p) in projected.iter().enumerate() {
+        if let Some(p) = p {
+            keys.push(TagKeyColumn {
+                key: plan.group_tags[g].clone(),
+                index: first_field + p,
+                projected: true,
+            });
+        }
+    }
+    keys.sort_by(|a, b| a.key.cmp(&b.key));
+    output::batch(columns, &keys)
+}
+
+/// `EXPLAIN [ANALYZE]`: DataFusion's plans of each measurement's scan.
+pub(crate) async fn explain(env: &mut Env, e: &ExplainStatement) -> Result<RecordBatch> {
+    let s = &e.select;
+    check_sources(s)?;
+    let measurements = env.measurements(&s.from)?;
+    let plan = plan::plan(s, measurements, env.options.now)?;
+    let (mut m, mut kinds, mut texts) = (Vec::new(), Vec::new(), Vec::new());
+    for table in &plan.measurements {
+        let Some(df) = scan::frame(env, &plan, table).await? else {
+            continue;
+        };
+        let batches = df.explain(e.verbose, e.analyze)?.collect().await?;
+        for b in batches {
+            let read = |i: usize| -> Result<StringArray> {
+                b.column(i)
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .cloned()
+                    .ok_or_else(|| Error::Internal("explain output is not text".to_owned()))
+            };
+            let (k, p) = (read(0)?, read(1)?);
+            for i in 0..b.num_rows() {
+                m.push(table.name.clone());
+                kinds.push(k.value(i).to_owned());
+                texts.push(p.value(i).to_owned());
+            }
+        }
+    }
+    output::batch(
+        vec![
+            strings(MEASUREMENT_COLUMN, &m).not_null(),
+            strings("plan_type", &kinds),
+            strings("plan", &texts),
+        ],
+        &[],
+    )
 }

@@ -1,0 +1,940 @@
+//! What a SELECT asks for, checked as 1.x checks it: the projection with wildcards and
+//! regexes expanded over the sources' fields and tags, each field compiled to an [`Ex`] over
+//! input columns, aggregate calls and transformations; GROUP BY, fill, ordering and paging.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tidemark_catalog::{ColumnKind, FieldType};
+use tidemark_influxql::{
+    BinaryOp, Call, DataType, Expr as Ix, Fill, Literal, Order, SelectStatement, VarRef,
+    WildcardType,
+};
+use tidemark_storage::schema::TableSchema;
+
+use super::super::condition::{self, TimeBounds};
+use super::super::statement_error;
+use super::super::value::Value;
+use crate::error::Result;
+
+/// A column the scan reads: a field or tag name, with the cast the query wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Input {
+    pub(crate) name: String,
+    pub(crate) cast: Option<DataType>,
+}
+
+/// A math function of 1.x.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Math {
+    Abs,
+    Sin,
+    Cos,
+    Tan,
+    Asin,
+    Acos,
+    Atan,
+    Atan2,
+    Exp,
+    Ln,
+    Log,
+    Log2,
+    Log10,
+    Sqrt,
+    Pow,
+    Floor,
+    Ceil,
+    Round,
+}
+
+/// A compiled field expression.
+#[derive(Debug, Clone)]
+pub(crate) enum Ex {
+    Input(usize),
+    Lit(Value),
+    Bin(Box<Ex>, BinaryOp, Box<Ex>),
+    Math(Math, Vec<Ex>),
+    Agg(usize),
+    Transform(usize),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum AggFn {
+    Count,
+    CountDistinct,
+    Mean,
+    Sum,
+    Median,
+    Mode,
+    Spread,
+    Stddev,
+    Distinct,
+    Integral(i64),
+    First,
+    Last,
+    Max,
+    Min,
+    Percentile(f64),
+    Top(usize, Vec<usize>),
+    Bottom(usize, Vec<usize>),
+    Sample(usize),
+}
+
+impl AggFn {
+    pub(crate) fn is_selector(&self) -> bool {
+        matches!(
+            self,
+            AggFn::First
+                | AggFn::Last
+                | AggFn::Max
+                | AggFn::Min
+                | AggFn::Percentile(_)
+                | AggFn::Top(..)
+                | AggFn::Bottom(..)
+                | AggFn::Sample(_)
+        )
+    }
+
+    /// Functions that give several points per window.
+    pub(crate) fn is_multi(&self) -> bool {
+        matches!(
+            self,
+            AggFn::Top(..) | AggFn::Bottom(..) | AggFn::Sample(_) | AggFn::Distinct
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct AggCall {
+    pub(crate) func: AggFn,
+    pub(crate) input: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum TransformFn {
+    Derivative { unit: Option<i64>, non_negative: bool },
+    Difference { non_negative: bool },
+    MovingAverage(usize),
+    CumulativeSum,
+    Elapsed(i64),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct TransformCall {
+    pub(crate) func: TransformFn,
+    pub(crate) inner: Ex,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct OutField {
+    pub(crate) name: String,
+    pub(crate) expr: Ex,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Interval {
+    pub(crate) every: i64,
+    pub(crate) offset: i64,
+}
+
+impl Interval {
+    /// The start of the window holding `t`.
+    pub(crate) fn window(&self, t: i64) -> i64 {
+        t - (t - self.offset).rem_euclid(self.every)
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Plan {
+    pub(crate) measurements: Vec<Arc<TableSchema>>,
+    pub(crate) fields: Vec<OutField>,
+    pub(crate) inputs: Vec<Input>,
+    pub(crate) aggs: Vec<AggCall>,
+    pub(crate) transforms: Vec<TransformCall>,
+    pub(crate) aggregate: bool,
+    pub(crate) group_tags: Vec<String>,
+    pub(crate) interval: Option<Interval>,
+    pub(crate) fill: Fill,
+    pub(crate) bounds: TimeBounds,
+    pub(crate) rest: Option<Ix>,
+    pub(crate) descending: bool,
+    pub(crate) limit: usize,
+    pub(crate) offset: usize,
+    pub(crate) slimit: usize,
+    pub(crate) soffset: usize,
+    /// Rows take the time of the selected point rather than the window's start.
+    pub(crate) point_time: bool,
+}
+
+const AGGREGATES: &[&str] = &[
+    "count", "mean", "sum", "median", "mode", "spread", "stddev", "distinct", "integral",
+];
+const SELECTORS: &[&str] = &[
+    "first", "last", "max", "min", "percentile", "top", "bottom", "sample",
+];
+const TRANSFORMS: &[&str] = &[
+    "derivative",
+    "non_negative_derivative",
+    "difference",
+    "non_negative_difference",
+    "moving_average",
+    "cumulative_sum",
+    "elapsed",
+];
+const TECHNICAL: &[&str] = &[
+    "holt_winters",
+    "holt_winters_with_fit",
+    "chande_momentum_oscillator",
+    "exponential_moving_average",
+    "double_exponential_moving_average",
+    "triple_exponential_moving_average",
+    "relative_strength_index",
+    "triple_exponential_derivative",
+    "kaufmans_efficiency_ratio",
+    "kaufmans_adaptive_moving_average",
+];
+
+fn math_fn(name: &str) -> Option<(Math, usize)> {
+    Some(match name {
+        "abs" => (Math::Abs, 1),
+        "sin" => (Math::Sin, 1),
+        "cos" => (Math::Cos, 1),
+        "tan" => (Math::Tan, 1),
+        "asin" => (Math::Asin, 1),
+        "acos" => (Math::Acos, 1),
+        "atan" => (Math::Atan, 1),
+        "atan2" => (Math::Atan2, 2),
+        "exp" => (Math::Exp, 1),
+        "ln" => (Math::Ln, 1),
+        "log" => (Math::Log, 2),
+        "log2" => (Math::Log2, 1),
+        "log10" => (Math::Log10, 1),
+        "sqrt" => (Math::Sqrt, 1),
+        "pow" => (Math::Pow, 2),
+        "floor" => (Math::Floor, 1),
+        "ceil" => (Math::Ceil, 1),
+        "round" => (Math::Round, 1),
+        _ => return None,
+    })
+}
+
+fn arg_count(name: &str, args: &[Ix], expected: usize) -> Result<()> {
+    if args.len() != expected {
+        return Err(statement_error(format!(
+            "invalid number of arguments for {name}, expected {expected}, got {}",
+            args.len()
+        )));
+    }
+    Ok(())
+}
+
+fn arg_range(name: &str, args: &[Ix], min: usize, max: usize) -> Result<()> {
+    if args.len() < min || args.len() > max {
+        return Err(statement_error(format!(
+            "invalid number of arguments for {name}, expected at least {min} but no more than {max}, got {}",
+            args.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The sources' fields (with the type first seen) and tags.
+#[derive(Debug, Default)]
+pub(crate) struct Columns {
+    pub(crate) fields: BTreeMap<String, FieldType>,
+    pub(crate) tags: std::collections::BTreeSet<String>,
+}
+
+impl Columns {
+    pub(crate) fn of(tables: &[Arc<TableSchema>]) -> Self {
+        let mut out = Columns::default();
+        for t in tables {
+            for c in &t.columns {
+                match c.kind {
+                    ColumnKind::Tag => {
+                        out.tags.insert(c.name.clone());
+                    }
+                    ColumnKind::Field(ft) => {
+                        out.fields.entry(c.name.clone()).or_insert(ft);
+                    }
+                    ColumnKind::Time => {}
+                }
+            }
+        }
+        out
+    }
+}
+
+fn numeric(ft: FieldType) -> bool {
+    matches!(
+        ft,
+        FieldType::Float | FieldType::Integer | FieldType::UInteger
+    )
+}
+
+/// Expands `*`, `/regex/` and `f(*)`, `f(/regex/)` in the projection (1.x `RewriteFields`).
+fn expand(
+    s: &SelectStatement,
+    cols: &Columns,
+    group_tags: &[String],
+) -> Result<Vec<(Ix, Option<String>)>> {
+    // Fields and tags by name; tags in GROUP BY are not expanded (they are the series' tags).
+    let mut all: Vec<(String, bool)> = cols.fields.keys().map(|f| (f.clone(), false)).collect();
+    all.extend(
+        cols.tags
+            .iter()
+            .filter(|t| !group_tags.contains(t))
+            .map(|t| (t.clone(), true)),
+    );
+    all.sort();
+    let mut out = Vec::new();
+    for field in &s.fields {
+        match &field.expr {
+            Ix::Wildcard(kind) => {
+                for (name, is_tag) in &all {
+                    let keep = match kind {
+                        None => true,
+                        Some(WildcardType::Field) => !is_tag,
+                        Some(WildcardType::Tag) => *is_tag,
+                    };
+                    if keep {
+                        out.push((typed(name, *is_tag), None));
+                    }
+                }
+            }
+            Ix::Literal(Literal::Regex(re)) => {
+                let re = condition::regex(&re.0)?;
+                for (name, is_tag) in &all {
+                    if re.is_match(name) {
+                        out.push((typed(name, *is_tag), None));
+                    }
+                }
+            }
+            Ix::Call(call) => {
+                let (inner_name, arg) = innermost(call);
+                let re = match arg {
+                    Some(Ix::Wildcard(Some(WildcardType::Tag))) => {
+                        return Err(statement_error(format!(
+                            "unable to use tag wildcard in {inner_name}()"
+                        )))
+                    }
+                    Some(Ix::Wildcard(_)) => None,
+                    Some(Ix::Literal(Literal::Regex(re))) => Some(condition::regex(&re.0)?),
+                    _ => {
+                        out.push((field.expr.clone(), field.alias.clone()));
+                        continue;
+                    }
+                };
+                let base = field.alias.clone().unwrap_or_else(|| call.name.clone());
+                for (name, ft) in &cols.fields {
+                    let supported = numeric(*ft)
+                        || match inner_name.as_str() {
+                            "count" | "first" | "last" | "distinct" | "elapsed" | "mode"
+                            | "sample" => true,
+                            "min" | "max" => *ft == FieldType::Boolean,
+                            _ => false,
+                        };
+                    if !supported || re.as_ref().is_some_and(|re| !re.is_match(name)) {
+                        continue;
+                    }
+                    out.push((
+                        replace_innermost(&field.expr, name),
+                        Some(format!("{base}_{name}")),
+                    ));
+                }
+            }
+            other => out.push((other.clone(), field.alias.clone())),
+        }
+    }
+    Ok(out)
+}
+
+fn typed(name: &str, is_tag: bool) -> Ix {
+    Ix::VarRef(VarRef {
+        name: name.to_owned(),
+        data_type: Some(if is_tag { DataType::Tag } else { DataType::Field }),
+    })
+}
+
+/// The innermost call of `f(g(h(x)))` and its first argument.
+fn innermost(call: &Call) -> (String, Option<&Ix>) {
+    let mut c = call;
+    while let Some(Ix::Call(inner)) = c.args.first() {
+        c = inner;
+    }
+    (c.name.clone(), c.args.first())
+}
+
+fn replace_innermost(e: &Ix, field: &str) -> Ix {
+    match e {
+        Ix::Call(c) => {
+            let mut c = c.clone();
+            match c.args.first() {
+                Some(Ix::Call(_)) => {
+                    c.args[0] = replace_innermost(&c.args[0], field);
+                }
+                Some(_) => c.args[0] = Ix::var(field),
+                None => {}
+            }
+            Ix::Call(c)
+        }
+        other => other.clone(),
+    }
+}
+
+/// 1.x's column name for a field without alias.
+fn field_name(e: &Ix) -> String {
+    fn walk(e: &Ix, names: &mut Vec<String>) {
+        match e {
+            Ix::VarRef(v) => names.push(v.name.clone()),
+            Ix::Call(c) => names.push(c.name.clone()),
+            Ix::Binary(b) => {
+                walk(&b.lhs, names);
+                walk(&b.rhs, names);
+            }
+            _ => {}
+        }
+    }
+    match e {
+        Ix::Call(c) => c.name.clone(),
+        Ix::VarRef(v) => v.name.clone(),
+        Ix::Binary(_) => {
+            let mut names = Vec::new();
+            walk(e, &mut names);
+            names.join("_")
+        }
+        _ => String::new(),
+    }
+}
+
+/// Names with 1.x's conflict resolution: aliases first, then `mean`, `mean_1`, ...
+fn column_names(fields: &[(Ix, Option<String>)]) -> Vec<String> {
+    let mut names: Vec<Option<String>> = fields.iter().map(|(_, a)| a.clone()).collect();
+    let mut seen: std::collections::HashMap<String, usize> = names
+        .iter()
+        .flatten()
+        .map(|a| (a.clone(), 1))
+        .collect();
+    for (i, (e, _)) in fields.iter().enumerate() {
+        if names[i].is_some() {
+            continue;
+        }
+        let mut name = field_name(e);
+        if let Some(&count) = seen.get(&name) {
+            let mut count = count;
+            loop {
+                let candidate = format!("{name}_{count}");
+                if !seen.contains_key(&candidate) {
+                    seen.insert(name.clone(), count + 1);
+                    name = candidate;
+                    break;
+                }
+                count += 1;
+            }
+        }
+        *seen.entry(name.clone()).or_insert(0) += 1;
+        names[i] = Some(name);
+    }
+    names.into_iter().map(Option::unwrap_or_default).collect()
+}
+
+fn to_usize(v: Option<u64>) -> usize {
+    v.map_or(0, |v| usize::try_from(v).unwrap_or(usize::MAX))
+}
+
+/// Builds the plan of `s` over `measurements`.
+pub(crate) fn plan(
+    s: &SelectStatement,
+    measurements: Vec<Arc<TableSchema>>,
+    now: i64,
+) -> Result<Plan> {
+    if s.into.is_some() {
+        return Err(statement_error("SELECT INTO is not supported"));
+    }
+    let cols = Columns::of(&measurements);
+    let (interval, group_tags) = group_by(s, &cols, now)?;
+    let expanded = expand(s, &cols, &group_tags)?;
+    // `time` in the projection only names the time column.
+    let expanded: Vec<(Ix, Option<String>)> = expanded
+        .into_iter()
+        .filter(|(e, _)| !matches!(e, Ix::VarRef(v) if v.name == "time"))
+        .collect();
+    let mut b = Builder {
+        inputs: Vec::new(),
+        aggs: Vec::new(),
+        transforms: Vec::new(),
+        raw_refs: false,
+        has_interval: interval.is_some(),
+        top_bottom: None,
+    };
+    let mut fields = Vec::new();
+    let mut extra: Vec<(Ix, Option<String>)> = Vec::new();
+    for (e, alias) in &expanded {
+        let ex = b.compile(e, false)?;
+        fields.push(ex);
+        // top/bottom's tag arguments become columns of their own.
+        if let Ix::Call(c) = e {
+            if matches!(c.name.as_str(), "top" | "bottom") {
+                for a in c.args.iter().skip(1).take(c.args.len().saturating_sub(2)) {
+                    extra.push((a.clone(), None));
+                }
+            }
+        }
+        let _ = alias;
+    }
+    let mut named = expanded.clone();
+    for (e, alias) in extra {
+        let ex = b.compile(&e, true)?;
+        fields.push(ex);
+        named.push((e, alias));
+    }
+    let names = column_names(&named);
+    let fields: Vec<OutField> = fields
+        .into_iter()
+        .zip(names)
+        .map(|(expr, name)| OutField { name, expr })
+        .collect();
+    if fields.is_empty() {
+        return Err(statement_error("at least 1 non-time field must be queried"));
+    }
+    let calls = b.aggs.len() + b.transforms.iter().filter(|t| !uses_agg(&t.inner)).count();
+    if let Some(name) = &b.top_bottom {
+        if calls > 1 {
+            return Err(statement_error(format!(
+                "selector function {name}() cannot be combined with other functions"
+            )));
+        }
+    }
+    if calls == 0 {
+        match s.fill {
+            Some(Fill::None) => return Err(statement_error("fill(none) must be used with a function")),
+            Some(Fill::Linear) => {
+                return Err(statement_error("fill(linear) must be used with a function"))
+            }
+            _ => {}
+        }
+        if interval.is_some() {
+            return Err(statement_error(
+                "GROUP BY requires at least one aggregate function",
+            ));
+        }
+    }
+    let has_distinct = b.aggs.iter().any(|a| a.func == AggFn::Distinct);
+    if has_distinct && (calls != 1 || b.raw_refs) {
+        return Err(statement_error(
+            "aggregate function distinct() cannot be combined with other functions or fields",
+        ));
+    }
+    let only_selectors = !b.aggs.is_empty()
+        && b.aggs.iter().all(|a| a.func.is_selector())
+        && b.transforms.is_empty();
+    if b.raw_refs && !b.aggs.is_empty() || b.raw_refs && !b.transforms.is_empty() {
+        if !only_selectors {
+            return Err(statement_error(
+                "mixing aggregate and non-aggregate queries is not supported",
+            ));
+        } else if b.aggs.len() > 1 {
+            return Err(statement_error(
+                "mixing multiple selector functions with tags or fields is not supported",
+            ));
+        }
+    }
+    let aggregate = !b.aggs.is_empty();
+    let multi = b.aggs.iter().any(|a| matches!(a.func, AggFn::Top(..) | AggFn::Bottom(..) | AggFn::Sample(_)));
+    let point_time = multi || (aggregate && interval.is_none() && b.aggs.len() == 1 && b.aggs[0].func.is_selector());
+    let (bounds, rest) = condition::split(s.condition.as_ref(), now)?;
+    Ok(Plan {
+        measurements,
+        fields,
+        inputs: b.inputs,
+        aggs: b.aggs,
+        transforms: b.transforms,
+        aggregate,
+        group_tags,
+        interval,
+        fill: s.fill.clone().unwrap_or(Fill::Null),
+        bounds,
+        rest,
+        descending: s.order == Some(Order::Descending),
+        limit: to_usize(s.limit),
+        offset: to_usize(s.offset),
+        slimit: to_usize(s.slimit),
+        soffset: to_usize(s.soffset),
+        point_time,
+    })
+}
+
+fn uses_agg(e: &Ex) -> bool {
+    match e {
+        Ex::Agg(_) => true,
+        Ex::Bin(l, _, r) => uses_agg(l) || uses_agg(r),
+        Ex::Math(_, args) => args.iter().any(uses_agg),
+        _ => false,
+    }
+}
+
+/// GROUP BY: the time window and the tags (sorted).
+fn group_by(
+    s: &SelectStatement,
+    cols: &Columns,
+    now: i64,
+) -> Result<(Option<Interval>, Vec<String>)> {
+    let mut interval = None;
+    let mut tags: Vec<String> = Vec::new();
+    for d in &s.group_by {
+        match d {
+            Ix::Call(c) if c.name == "time" => {
+                if interval.is_some() {
+                    return Err(statement_error("multiple time dimensions"));
+                }
+                let every = match c.args.first() {
+                    Some(Ix::Literal(Literal::Duration(d))) => d.nanos(),
+                    _ => return Err(statement_error("time dimension must have duration argument")),
+                };
+                if every <= 0 {
+                    return Err(statement_error("time dimension must have a positive duration"));
+                }
+                let offset = match c.args.get(1) {
+                    None => 0,
+                    Some(Ix::Literal(Literal::Duration(d))) => d.nanos(),
+                    Some(Ix::Call(n)) if n.name == "now" && n.args.is_empty() => now,
+                    Some(_) => {
+                        return Err(statement_error(
+                            "time dimension offset must be duration or now()",
+                        ))
+                    }
+                };
+                if c.args.len() > 2 {
+                    return Err(statement_error("time dimension expected 1 or 2 arguments"));
+                }
+                interval = Some(Interval {
+                    every,
+                    offset: offset.rem_euclid(every),
+                });
+            }
+            Ix::Call(c) => {
+                return Err(statement_error(format!(
+                    "only time() calls allowed in dimensions, found {}",
+                    c.name
+                )))
+            }
+            Ix::VarRef(v) => {
+                if v.name == "time" {
+                    return Err(statement_error("time() is a function and expects at least one argument"));
+                }
+                tags.push(v.name.clone());
+            }
+            Ix::Wildcard(_) => tags.extend(cols.tags.iter().cloned()),
+            Ix::Literal(Literal::Regex(re)) => {
+                let re = condition::regex(&re.0)?;
+                tags.extend(cols.tags.iter().filter(|t| re.is_match(t)).cloned());
+            }
+            other => {
+                return Err(statement_error(format!(
+                    "only time and tag dimensions allowed, found {other}"
+                )))
+            }
+        }
+    }
+    tags.sort();
+    tags.dedup();
+    Ok((interval, tags))
+}
+
+struct Builder {
+    inputs: Vec<Input>,
+    aggs: Vec<AggCall>,
+    transforms: Vec<TransformCall>,
+    /// A field or tag is referenced outside any function.
+    raw_refs: bool,
+    has_interval: bool,
+    top_bottom: Option<String>,
+}
+
+impl Builder {
+    fn input(&mut self, v: &VarRef) -> usize {
+        let input = Input {
+            name: v.name.clone(),
+            cast: v.data_type,
+        };
+        if let Some(i) = self.inputs.iter().position(|x| *x == input) {
+            return i;
+        }
+        self.inputs.push(input);
+        self.inputs.len() - 1
+    }
+
+    /// Compiles a projected expression; `companion` marks top/bottom's tag columns, which do
+    /// not count as raw references.
+    fn compile(&mut self, e: &Ix, companion: bool) -> Result<Ex> {
+        Ok(match e {
+            Ix::VarRef(v) => {
+                if !companion {
+                    self.raw_refs = true;
+                }
+                Ex::Input(self.input(v))
+            }
+            Ix::Literal(l) => Ex::Lit(match l {
+                Literal::Integer(i) => Value::Int(*i),
+                Literal::Unsigned(u) => Value::UInt(*u),
+                Literal::Float(f) => Value::Float(*f),
+                Literal::String(s) => Value::Str(Arc::from(s.as_str())),
+                Literal::Boolean(b) => Value::Bool(*b),
+                Literal::Duration(d) => Value::Int(d.nanos()),
+                Literal::Regex(_) => {
+                    return Err(statement_error("invalid expression: regex in projection"))
+                }
+            }),
+            Ix::Binary(b) => {
+                if b.op.is_condition() {
+                    return Err(statement_error(format!(
+                        "invalid operator {} in SELECT clause",
+                        b.op.as_str()
+                    )));
+                }
+                Ex::Bin(
+                    Box::new(self.compile(&b.lhs, companion)?),
+                    b.op,
+                    Box::new(self.compile(&b.rhs, companion)?),
+                )
+            }
+            Ix::Call(c) => self.call(c)?,
+            Ix::Wildcard(_) => return Err(statement_error("invalid use of wildcard")),
+            Ix::Param(name) => return Err(condition::missing_param(name)),
+        })
+    }
+
+    /// The field argument of an aggregate.
+    fn field_arg(&mut self, c: &Call) -> Result<usize> {
+        match c.args.first() {
+            Some(Ix::VarRef(v)) => Ok(self.input(v)),
+            _ => Err(statement_error(format!(
+                "expected field argument in {}()",
+                c.name
+            ))),
+        }
+    }
+
+    fn agg(&mut self, func: AggFn, input: usize) -> Ex {
+        self.aggs.push(AggCall { func, input });
+        Ex::Agg(self.aggs.len() - 1)
+    }
+
+    fn call(&mut self, c: &Call) -> Result<Ex> {
+        let name = c.name.as_str();
+        let args = &c.args;
+        if let Some((m, n)) = math_fn(name) {
+            arg_count(name, args, n)?;
+            let args = args
+                .iter()
+                .map(|a| self.compile(a, false))
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(Ex::Math(m, args));
+        }
+        if TRANSFORMS.contains(&name) {
+            return self.transform(c);
+        }
+        if TECHNICAL.contains(&name) {
+            return Err(statement_error(format!("{name}() is not supported")));
+        }
+        if !AGGREGATES.contains(&name) && !SELECTORS.contains(&name) {
+            return Err(statement_error(format!("undefined function {name}()")));
+        }
+        let func = match name {
+            "count" => {
+                arg_count(name, args, 1)?;
+                if let Some(Ix::Call(inner)) = args.first() {
+                    if inner.name == "distinct" {
+                        arg_count("distinct", &inner.args, 1)?;
+                        let input = self.field_arg(inner)?;
+                        return Ok(self.agg(AggFn::CountDistinct, input));
+                    }
+                }
+                AggFn::Count
+            }
+            "mean" => AggFn::Mean,
+            "sum" => AggFn::Sum,
+            "median" => AggFn::Median,
+            "mode" => AggFn::Mode,
+            "spread" => AggFn::Spread,
+            "stddev" => AggFn::Stddev,
+            "distinct" => AggFn::Distinct,
+            "first" => AggFn::First,
+            "last" => AggFn::Last,
+            "max" => AggFn::Max,
+            "min" => AggFn::Min,
+            "integral" => {
+                arg_range(name, args, 1, 2)?;
+                let unit = match args.get(1) {
+                    None => 1_000_000_000,
+                    Some(Ix::Literal(Literal::Duration(d))) if d.nanos() > 0 => d.nanos(),
+                    Some(_) => {
+                        return Err(statement_error("second argument must be a duration"))
+                    }
+                };
+                let input = self.field_arg(c)?;
+                return Ok(self.agg(AggFn::Integral(unit), input));
+            }
+            "percentile" => {
+                arg_count(name, args, 2)?;
+                let p = match args.get(1) {
+                    Some(Ix::Literal(Literal::Integer(i))) => *i as f64,
+                    Some(Ix::Literal(Literal::Float(f))) => *f,
+                    _ => {
+                        return Err(statement_error(
+                            "expected float argument in percentile()",
+                        ))
+                    }
+                };
+                let input = self.field_arg(c)?;
+                return Ok(self.agg(AggFn::Percentile(p), input));
+            }
+            "sample" => {
+                arg_count(name, args, 2)?;
+                let n = match args.get(1) {
+                    Some(Ix::Literal(Literal::Integer(i))) if *i > 0 => *i as usize,
+                    Some(Ix::Literal(Literal::Integer(i))) => {
+                        return Err(statement_error(format!(
+                            "sample window must be greater than 1, got {i}"
+                        )))
+                    }
+                    _ => return Err(statement_error("expected integer argument in sample()")),
+                };
+                let input = self.field_arg(c)?;
+                return Ok(self.agg(AggFn::Sample(n), input));
+            }
+            "top" | "bottom" => {
+                if args.len() < 2 {
+                    return Err(statement_error(format!(
+                        "invalid number of arguments for {name}, expected at least 2, got {}",
+                        args.len()
+                    )));
+                }
+                self.top_bottom = Some(name.to_owned());
+                let n = match args.last() {
+                    Some(Ix::Literal(Literal::Integer(i))) if *i >= 1 => *i as usize,
+                    Some(Ix::Literal(Literal::Integer(i))) => {
+                        return Err(statement_error(format!(
+                            "limit ({i}) in {name} function must be at least 1"
+                        )))
+                    }
+                    Some(other) => {
+                        return Err(statement_error(format!(
+                            "expected integer as last argument in {name}(), found {other}"
+                        )))
+                    }
+                    None => 1,
+                };
+                let mut tags = Vec::new();
+                for a in &args[1..args.len() - 1] {
+                    match a {
+                        Ix::VarRef(v) => tags.push(self.input(v)),
+                        other => {
+                            return Err(statement_error(format!(
+                                "only fields or tags are allowed in {name}(), found {other}"
+                            )))
+                        }
+                    }
+                }
+                let input = self.field_arg(c)?;
+                let func = if name == "top" {
+                    AggFn::Top(n, tags)
+                } else {
+                    AggFn::Bottom(n, tags)
+                };
+                return Ok(self.agg(func, input));
+            }
+            _ => return Err(statement_error(format!("undefined function {name}()"))),
+        };
+        arg_count(name, args, 1)?;
+        let input = self.field_arg(c)?;
+        Ok(self.agg(func, input))
+    }
+
+    fn transform(&mut self, c: &Call) -> Result<Ex> {
+        let name = c.name.as_str();
+        let args = &c.args;
+        let duration = |a: Option<&Ix>| -> Result<Option<i64>> {
+            match a {
+                None => Ok(None),
+                Some(Ix::Literal(Literal::Duration(d))) if d.nanos() > 0 => Ok(Some(d.nanos())),
+                Some(_) => Err(statement_error(format!(
+                    "second argument to {name} must be a duration, got {}",
+                    a.map(ToString::to_string).unwrap_or_default()
+                ))),
+            }
+        };
+        let func = match name {
+            "derivative" | "non_negative_derivative" => {
+                arg_range(name, args, 1, 2)?;
+                TransformFn::Derivative {
+                    unit: duration(args.get(1))?,
+                    non_negative: name.starts_with("non_"),
+                }
+            }
+            "difference" | "non_negative_difference" | "cumulative_sum" => {
+                arg_count(name, args, 1)?;
+                if name == "cumulative_sum" {
+                    TransformFn::CumulativeSum
+                } else {
+                    TransformFn::Difference {
+                        non_negative: name.starts_with("non_"),
+                    }
+                }
+            }
+            "moving_average" => {
+                arg_count(name, args, 2)?;
+                match args.get(1) {
+                    Some(Ix::Literal(Literal::Integer(n))) if *n > 1 => {
+                        TransformFn::MovingAverage(*n as usize)
+                    }
+                    Some(Ix::Literal(Literal::Integer(n))) => {
+                        return Err(statement_error(format!(
+                            "moving_average window must be greater than 1, got {n}"
+                        )))
+                    }
+                    _ => {
+                        return Err(statement_error(
+                            "second argument for moving_average must be an integer",
+                        ))
+                    }
+                }
+            }
+            _ => {
+                arg_range(name, args, 1, 2)?;
+                TransformFn::Elapsed(duration(args.get(1))?.unwrap_or(1))
+            }
+        };
+        let inner = match args.first() {
+            Some(Ix::Call(inner)) => {
+                if !self.has_interval {
+                    return Err(statement_error(format!(
+                        "{name} aggregate requires a GROUP BY interval"
+                    )));
+                }
+                let ex = self.call(inner)?;
+                if !uses_agg(&ex) {
+                    return Err(statement_error(format!(
+                        "aggregate function required inside the call to {name}"
+                    )));
+                }
+                ex
+            }
+            Some(Ix::VarRef(v)) => {
+                if self.has_interval {
+                    return Err(statement_error(format!(
+                        "aggregate function required inside the call to {name}"
+                    )));
+                }
+                Ex::Input(self.input(v))
+            }
+            _ => {
+                return Err(statement_error(format!(
+                    "expected field argument in {name}()"
+                )))
+            }
+        };
+        self.transforms.push(TransformCall { func, inner });
+        Ok(Ex::Transform(self.transforms.len() - 1))
+    }
+}
