@@ -261,60 +261,35 @@ pub(crate) fn cells(array: &ArrayRef) -> Vec<Cell> {
     let Ok(a) = cast(array, &want) else {
         return vec![Cell::Null; array.len()];
     };
-    let valid = |i: usize| a.is_valid(i);
     let any = a.as_any();
-    let n = a.len();
-    if let Some(t) = any.downcast_ref::<TimestampNanosecondArray>() {
-        (0..n)
-            .map(|i| {
-                valid(i)
-                    .then(|| Cell::Time(t.value(i)))
-                    .unwrap_or(Cell::Null)
-            })
-            .collect()
+    if let Some(v) = any.downcast_ref::<TimestampNanosecondArray>() {
+        each(v, |i| Cell::Time(v.value(i)))
     } else if let Some(v) = any.downcast_ref::<Int64Array>() {
-        (0..n)
-            .map(|i| {
-                valid(i)
-                    .then(|| Cell::Int(v.value(i)))
-                    .unwrap_or(Cell::Null)
-            })
-            .collect()
+        each(v, |i| Cell::Int(v.value(i)))
     } else if let Some(v) = any.downcast_ref::<UInt64Array>() {
-        (0..n)
-            .map(|i| {
-                valid(i)
-                    .then(|| Cell::UInt(v.value(i)))
-                    .unwrap_or(Cell::Null)
-            })
-            .collect()
+        each(v, |i| Cell::UInt(v.value(i)))
     } else if let Some(v) = any.downcast_ref::<Float64Array>() {
-        (0..n)
-            .map(|i| {
-                valid(i)
-                    .then(|| Cell::Float(v.value(i)))
-                    .unwrap_or(Cell::Null)
-            })
-            .collect()
+        each(v, |i| Cell::Float(v.value(i)))
     } else if let Some(v) = any.downcast_ref::<BooleanArray>() {
-        (0..n)
-            .map(|i| {
-                valid(i)
-                    .then(|| Cell::Bool(v.value(i)))
-                    .unwrap_or(Cell::Null)
-            })
-            .collect()
+        each(v, |i| Cell::Bool(v.value(i)))
     } else if let Some(v) = any.downcast_ref::<StringArray>() {
-        (0..n)
-            .map(|i| {
-                valid(i)
-                    .then(|| Cell::Str(v.value(i).to_owned()))
-                    .unwrap_or(Cell::Null)
-            })
-            .collect()
+        each(v, |i| Cell::Str(v.value(i).to_owned()))
     } else {
-        vec![Cell::Null; n]
+        vec![Cell::Null; a.len()]
     }
+}
+
+/// `cell(i)` for each valid row, null for the others.
+fn each(array: &dyn Array, cell: impl Fn(usize) -> Cell) -> Vec<Cell> {
+    (0..array.len())
+        .map(|i| {
+            if array.is_valid(i) {
+                cell(i)
+            } else {
+                Cell::Null
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
