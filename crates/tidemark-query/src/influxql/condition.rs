@@ -10,9 +10,7 @@ use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{cast, lit, BinaryExpr as DfBinary, Expr as Df, Operator};
 use datafusion::prelude::{col, Expr};
 use tidemark_catalog::ColumnKind;
-use tidemark_influxql::{
-    parse_time_string, BinaryOp, Expr as Ix, Literal, TimeString, VarRef,
-};
+use tidemark_influxql::{parse_time_string, BinaryOp, Expr as Ix, Literal, TimeString, VarRef};
 use tidemark_storage::schema::TableSchema;
 
 use super::statement_error;
@@ -76,7 +74,8 @@ pub(crate) fn split(cond: Option<&Ix>, now: i64) -> Result<(TimeBounds, Option<I
 
 /// `time op x` or `x op time`, normalised to `time op x`.
 fn time_comparison(lhs: Ix, op: BinaryOp, rhs: Ix) -> Option<(BinaryOp, Ix)> {
-    let is_time = |e: &Ix| matches!(e, Ix::VarRef(VarRef { name, .. }) if name.eq_ignore_ascii_case("time"));
+    let is_time =
+        |e: &Ix| matches!(e, Ix::VarRef(VarRef { name, .. }) if name.eq_ignore_ascii_case("time"));
     let flipped = match op {
         BinaryOp::Gt => BinaryOp::Lt,
         BinaryOp::GtEq => BinaryOp::LtEq,
@@ -103,9 +102,9 @@ pub(crate) fn eval_time(e: &Ix, now: i64) -> Result<i64> {
         Ix::Literal(Literal::Duration(d)) => Ok(d.nanos()),
         Ix::Literal(Literal::String(s)) => match parse_time_string(s) {
             Some(TimeString::Instant(t) | TimeString::Local(t)) => Ok(t),
-            None => Err(statement_error(format!(
-                "invalid operation: time and *influxql.StringLiteral are not compatible"
-            ))),
+            None => Err(statement_error(
+                "invalid operation: time and *influxql.StringLiteral are not compatible",
+            )),
         },
         Ix::Call(c) if c.name == "now" && c.args.is_empty() => Ok(now),
         Ix::Binary(b) if matches!(b.op, BinaryOp::Add | BinaryOp::Sub) => {
@@ -257,7 +256,11 @@ fn comparison(lhs: &Ix, op: BinaryOp, rhs: &Ix, table: &TableSchema, now: i64) -
                 };
                 regex(&re.0)?;
                 let df = df_op(op).ok_or_else(|| statement_error("invalid regex comparison"))?;
-                return Ok(binary(cast(column(&v.name), ArrowType::Utf8), df, lit(re.0.clone())));
+                return Ok(binary(
+                    cast(column(&v.name), ArrowType::Utf8),
+                    df,
+                    lit(re.0.clone()),
+                ));
             }
             _ => {}
         }
@@ -267,7 +270,8 @@ fn comparison(lhs: &Ix, op: BinaryOp, rhs: &Ix, table: &TableSchema, now: i64) -
     }
     let l = value_expr(lhs, table)?;
     let r = value_expr(rhs, table)?;
-    let df = df_op(op).ok_or_else(|| statement_error(format!("invalid operator {}", op.as_str())))?;
+    let df =
+        df_op(op).ok_or_else(|| statement_error(format!("invalid operator {}", op.as_str())))?;
     Ok(binary(l, df, r))
 }
 
@@ -297,7 +301,9 @@ fn tag_comparison(name: &str, kind: &Kind, op: BinaryOp, other: &Ix) -> Result<E
         }
         (_, Ix::Param(name)) => Err(missing_param(name)),
         (BinaryOp::EqRegex | BinaryOp::NotEqRegex, _) => Ok(lit(false)),
-        (BinaryOp::Eq, Ix::Literal(Literal::String(s))) if !s.is_empty() && matches!(kind, Kind::Tag) => {
+        (BinaryOp::Eq, Ix::Literal(Literal::String(s)))
+            if !s.is_empty() && matches!(kind, Kind::Tag) =>
+        {
             // Plain equality keeps the predicate prunable by the scan.
             Ok(column(name).eq(lit(s.clone())))
         }
@@ -328,7 +334,11 @@ fn value_expr(e: &Ix, table: &TableSchema) -> Result<Expr> {
         Ix::Param(name) => Err(missing_param(name)),
         Ix::Binary(b) if !b.op.is_condition() => {
             let df = df_op(b.op).ok_or_else(|| statement_error("invalid operator"))?;
-            Ok(binary(value_expr(&b.lhs, table)?, df, value_expr(&b.rhs, table)?))
+            Ok(binary(
+                value_expr(&b.lhs, table)?,
+                df,
+                value_expr(&b.rhs, table)?,
+            ))
         }
         other => Err(statement_error(format!("invalid condition {other}"))),
     }

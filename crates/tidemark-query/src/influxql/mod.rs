@@ -64,8 +64,7 @@ impl Env {
         options: InfluxQlOptions,
     ) -> Self {
         tables.sort_by(|a, b| a.name.cmp(&b.name));
-        let reservation =
-            MemoryConsumer::new("influxql").register(&ctx.runtime_env().memory_pool);
+        let reservation = MemoryConsumer::new("influxql").register(&ctx.runtime_env().memory_pool);
         Self {
             ctx,
             tables,

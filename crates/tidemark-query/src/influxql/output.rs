@@ -185,6 +185,9 @@ pub(crate) fn strings<S: AsRef<str>>(name: &str, values: &[S]) -> Column {
     Column::new(
         name,
         DataType::Utf8,
-        values.iter().map(|s| Value::Str(Arc::from(s.as_ref()))).collect(),
+        values
+            .iter()
+            .map(|s| Value::Str(Arc::from(s.as_ref())))
+            .collect(),
     )
 }

@@ -2,8 +2,6 @@
 //! anything a WHERE restricts (and tag values and series, always) from DataFusion scans of
 //! the tag columns, which the table provider prunes by time and tag predicates.
 
-
-
 use datafusion::arrow::array::{Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast as arrow_cast;
 use datafusion::arrow::datatypes::DataType;
@@ -13,9 +11,9 @@ use datafusion::logical_expr::cast;
 use datafusion::prelude::{DataFrame, Expr};
 use tidemark_catalog::{ColumnKind, FieldType};
 use tidemark_influxql::{
-    CardinalityKind, Expr as Ix, MeasurementName, ShowCardinalityStatement,
-    ShowFieldKeysStatement, ShowMeasurementsStatement, ShowSeriesStatement,
-    ShowTagKeysStatement, ShowTagValuesStatement, WithKey,
+    CardinalityKind, Expr as Ix, MeasurementName, ShowCardinalityStatement, ShowFieldKeysStatement,
+    ShowMeasurementsStatement, ShowSeriesStatement, ShowTagKeysStatement, ShowTagValuesStatement,
+    WithKey,
 };
 use tidemark_storage::schema::TableSchema;
 
@@ -42,10 +40,17 @@ fn column(name: &str) -> Expr {
 
 /// The rows of `table` that `cond` selects, as a DataFrame; with `cutoff`, the configured
 /// metadata cutoff applies when the condition does not bound time.
-async fn frame(env: &Env, table: &TableSchema, cond: Option<&Ix>, cutoff: bool) -> Result<DataFrame> {
+async fn frame(
+    env: &Env,
+    table: &TableSchema,
+    cond: Option<&Ix>,
+    cutoff: bool,
+) -> Result<DataFrame> {
     let now = env.options.now;
     let (mut bounds, rest) = condition::split(cond, now)?;
-    if let (true, Some(c), None, None) = (cutoff, env.options.metadata_cutoff, bounds.min, bounds.max) {
+    if let (true, Some(c), None, None) =
+        (cutoff, env.options.metadata_cutoff, bounds.min, bounds.max)
+    {
         bounds.min = Some(now.saturating_sub(c));
     }
     let reference = TableReference::full(CATALOG, SCHEMA, table.name.as_str());
@@ -79,7 +84,12 @@ fn tags(table: &TableSchema) -> Vec<String> {
 }
 
 /// The tag keys of `table` that rows selected by `cond` have.
-async fn present_tags(env: &Env, table: &TableSchema, cond: Option<&Ix>, cutoff: bool) -> Result<Vec<String>> {
+async fn present_tags(
+    env: &Env,
+    table: &TableSchema,
+    cond: Option<&Ix>,
+    cutoff: bool,
+) -> Result<Vec<String>> {
     let all = tags(table);
     if cond.is_none() || all.is_empty() {
         return Ok(all);
@@ -175,7 +185,12 @@ pub(crate) async fn tag_keys(env: &Env, s: &ShowTagKeysStatement) -> Result<Reco
 }
 
 /// The distinct values of `tag` among the rows `cond` selects, sorted.
-async fn distinct_values(env: &Env, table: &TableSchema, tag: &str, cond: Option<&Ix>) -> Result<Vec<String>> {
+async fn distinct_values(
+    env: &Env,
+    table: &TableSchema,
+    tag: &str,
+    cond: Option<&Ix>,
+) -> Result<Vec<String>> {
     let df = frame(env, table, cond, true).await?;
     let batches = df
         .filter(column(tag).is_not_null())?
@@ -305,7 +320,9 @@ pub(crate) async fn series(env: &Env, s: &ShowSeriesStatement) -> Result<RecordB
 
 pub(crate) async fn cardinality(env: &Env, s: &ShowCardinalityStatement) -> Result<RecordBatch> {
     if !s.group_by.is_empty() {
-        return Err(statement_error("GROUP BY is not supported in cardinality statements"));
+        return Err(statement_error(
+            "GROUP BY is not supported in cardinality statements",
+        ));
     }
     let cond = s.condition.as_ref();
     let tables = env.measurements(&s.from)?;
@@ -317,7 +334,14 @@ pub(crate) async fn cardinality(env: &Env, s: &ShowCardinalityStatement) -> Resu
             for table in &tables {
                 let keep = match cond {
                     None => true,
-                    Some(c) => frame(env, table, Some(c), true).await?.limit(0, Some(1))?.count().await? > 0,
+                    Some(c) => {
+                        frame(env, table, Some(c), true)
+                            .await?
+                            .limit(0, Some(1))?
+                            .count()
+                            .await?
+                            > 0
+                    }
                 };
                 n += i64::from(keep);
             }
@@ -326,12 +350,18 @@ pub(crate) async fn cardinality(env: &Env, s: &ShowCardinalityStatement) -> Resu
         }
         CardinalityKind::Series => {
             for table in &tables {
-                per.push((table.name.clone(), series_keys(env, table, cond).await?.len() as i64));
+                per.push((
+                    table.name.clone(),
+                    series_keys(env, table, cond).await?.len() as i64,
+                ));
             }
         }
         CardinalityKind::TagKey => {
             for table in &tables {
-                per.push((table.name.clone(), present_tags(env, table, cond, true).await?.len() as i64));
+                per.push((
+                    table.name.clone(),
+                    present_tags(env, table, cond, true).await?.len() as i64,
+                ));
             }
         }
         CardinalityKind::FieldKey => {
@@ -357,4 +387,3 @@ pub(crate) async fn cardinality(env: &Env, s: &ShowCardinalityStatement) -> Resu
     let counts: Vec<Value> = per.iter().map(|(_, n)| Value::Int(*n)).collect();
     result(names, vec![Column::new("count", DataType::Int64, counts)])
 }
-

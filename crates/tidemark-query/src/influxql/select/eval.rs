@@ -38,7 +38,12 @@ fn eval(e: &Ex, c: &Cells<'_>) -> Value {
             math(*m, &args)
         }
         Ex::Agg(i) => c.aggs.get(*i).cloned().unwrap_or(Value::Null),
-        Ex::Transform(i) => c.transforms.get(*i).cloned().flatten().unwrap_or(Value::Null),
+        Ex::Transform(i) => c
+            .transforms
+            .get(*i)
+            .cloned()
+            .flatten()
+            .unwrap_or(Value::Null),
     }
 }
 

@@ -190,10 +190,10 @@ pub(crate) fn aggregate(
             } else {
                 // The best point of each combination of the tag arguments.
                 let mut best: HashMap<Vec<String>, usize> = HashMap::new();
-                for i in 0..pts.len() {
+                for (i, pt) in pts.iter().enumerate() {
                     let key: Vec<String> = tags
                         .iter()
-                        .map(|&t| match cols.get(t).and_then(|c| c.get(pts[i].2)) {
+                        .map(|&t| match cols.get(t).and_then(|c| c.get(pt.2)) {
                             Some(Value::Str(s)) => s.to_string(),
                             _ => String::new(),
                         })
@@ -294,9 +294,7 @@ pub(crate) fn transform(
                 sum = Some(next.clone());
                 Some(next)
             }
-            TransformFn::Elapsed(unit) => {
-                prev.map(|(t0, _)| Value::Int((t - t0) / unit.max(1)))
-            }
+            TransformFn::Elapsed(unit) => prev.map(|(t0, _)| Value::Int((t - t0) / unit.max(1))),
         };
         prev = Some((t, v));
     }

@@ -13,13 +13,16 @@ use datafusion::arrow::datatypes::DataType as ArrowType;
 use tidemark_catalog::{ColumnKind, FieldType};
 use tidemark_influxql::{DataType, ExplainStatement, SelectStatement, Source};
 
-use super::output::{self, infer_type, strings, timestamp_type, Column, TagKeyColumn};
 use super::output::MEASUREMENT_COLUMN;
+use super::output::{self, infer_type, strings, timestamp_type, Column, TagKeyColumn};
 use super::value::Value;
 use super::{statement_error, Env};
 use crate::error::{Error, Result};
 use eval::Row;
 use plan::{AggFn, Ex, Plan, TransformFn};
+
+/// A series' result: measurement, GROUP BY tag values, rows.
+type SeriesRows = (Arc<str>, Vec<Arc<str>>, Vec<Row>);
 
 /// How many windows one series may have: beyond this a GROUP BY time is a mistake (1ns
 /// windows over a year) that would exhaust memory.
@@ -73,7 +76,7 @@ pub(crate) async fn select(env: &mut Env, s: &SelectStatement) -> Result<RecordB
         None => None,
     };
     let limited_by_scan = scan::scan_limits(&plan);
-    let mut series: Vec<(Arc<str>, Vec<Arc<str>>, Vec<Row>)> = Vec::new();
+    let mut series: Vec<SeriesRows> = Vec::new();
     for s in &all {
         let mut rows = if plan.aggregate {
             if plan.interval.is_some() && range.is_none() {
@@ -94,11 +97,7 @@ pub(crate) async fn select(env: &mut Env, s: &SelectStatement) -> Result<RecordB
             } else {
                 usize::MAX
             };
-            rows = rows
-                .into_iter()
-                .take(end)
-                .skip(plan.offset)
-                .collect();
+            rows = rows.into_iter().take(end).skip(plan.offset).collect();
         }
         if !rows.is_empty() {
             series.push((Arc::clone(&s.measurement), s.tags.clone(), rows));
@@ -107,7 +106,11 @@ pub(crate) async fn select(env: &mut Env, s: &SelectStatement) -> Result<RecordB
     let series: Vec<_> = series
         .into_iter()
         .skip(plan.soffset)
-        .take(if plan.slimit > 0 { plan.slimit } else { usize::MAX })
+        .take(if plan.slimit > 0 {
+            plan.slimit
+        } else {
+            usize::MAX
+        })
         .collect();
     shape(&plan, series)
 }
@@ -181,7 +184,7 @@ fn static_type(plan: &Plan, e: &Ex) -> ArrowType {
 }
 
 /// The result batch: measurement, time, the GROUP BY tags not projected, the fields.
-fn shape(plan: &Plan, series: Vec<(Arc<str>, Vec<Arc<str>>, Vec<Row>)>) -> Result<RecordBatch> {
+fn shape(plan: &Plan, series: Vec<SeriesRows>) -> Result<RecordBatch> {
     let total: usize = series.iter().map(|s| s.2.len()).sum();
     // A projected GROUP BY tag is its own column; the others are added after time.
     let projected: Vec<Option<usize>> = plan
@@ -208,7 +211,9 @@ fn shape(plan: &Plan, series: Vec<(Arc<str>, Vec<Arc<str>>, Vec<Row>)>) -> Resul
             measurement.push(Value::Str(Arc::clone(&m)));
             time.push(Value::Int(row.time));
             for (col, &g) in tags.iter_mut().zip(&hidden) {
-                col.push(Value::Str(key.get(g).cloned().unwrap_or_else(|| Arc::from(""))));
+                col.push(Value::Str(
+                    key.get(g).cloned().unwrap_or_else(|| Arc::from("")),
+                ));
             }
             for (col, v) in fields.iter_mut().zip(row.values) {
                 col.push(v);
@@ -226,7 +231,11 @@ fn shape(plan: &Plan, series: Vec<(Arc<str>, Vec<Arc<str>>, Vec<Row>)>) -> Resul
             index: columns.len(),
             projected: false,
         });
-        columns.push(Column::new(plan.group_tags[g].clone(), ArrowType::Utf8, col));
+        columns.push(Column::new(
+            plan.group_tags[g].clone(),
+            ArrowType::Utf8,
+            col,
+        ));
     }
     let first_field = columns.len();
     for (f, values) in plan.fields.iter().zip(fields) {

@@ -112,8 +112,13 @@ pub(crate) struct AggCall {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum TransformFn {
-    Derivative { unit: Option<i64>, non_negative: bool },
-    Difference { non_negative: bool },
+    Derivative {
+        unit: Option<i64>,
+        non_negative: bool,
+    },
+    Difference {
+        non_negative: bool,
+    },
     MovingAverage(usize),
     CumulativeSum,
     Elapsed(i64),
@@ -170,7 +175,14 @@ const AGGREGATES: &[&str] = &[
     "count", "mean", "sum", "median", "mode", "spread", "stddev", "distinct", "integral",
 ];
 const SELECTORS: &[&str] = &[
-    "first", "last", "max", "min", "percentile", "top", "bottom", "sample",
+    "first",
+    "last",
+    "max",
+    "min",
+    "percentile",
+    "top",
+    "bottom",
+    "sample",
 ];
 const TRANSFORMS: &[&str] = &[
     "derivative",
@@ -352,7 +364,11 @@ fn expand(
 fn typed(name: &str, is_tag: bool) -> Ix {
     Ix::VarRef(VarRef {
         name: name.to_owned(),
-        data_type: Some(if is_tag { DataType::Tag } else { DataType::Field }),
+        data_type: Some(if is_tag {
+            DataType::Tag
+        } else {
+            DataType::Field
+        }),
     })
 }
 
@@ -410,11 +426,8 @@ fn field_name(e: &Ix) -> String {
 /// Names with 1.x's conflict resolution: aliases first, then `mean`, `mean_1`, ...
 fn column_names(fields: &[(Ix, Option<String>)]) -> Vec<String> {
     let mut names: Vec<Option<String>> = fields.iter().map(|(_, a)| a.clone()).collect();
-    let mut seen: std::collections::HashMap<String, usize> = names
-        .iter()
-        .flatten()
-        .map(|a| (a.clone(), 1))
-        .collect();
+    let mut seen: std::collections::HashMap<String, usize> =
+        names.iter().flatten().map(|a| (a.clone(), 1)).collect();
     for (i, (e, _)) in fields.iter().enumerate() {
         if names[i].is_some() {
             continue;
@@ -507,7 +520,9 @@ pub(crate) fn plan(
     }
     if calls == 0 {
         match s.fill {
-            Some(Fill::None) => return Err(statement_error("fill(none) must be used with a function")),
+            Some(Fill::None) => {
+                return Err(statement_error("fill(none) must be used with a function"))
+            }
             Some(Fill::Linear) => {
                 return Err(statement_error("fill(linear) must be used with a function"))
             }
@@ -528,7 +543,7 @@ pub(crate) fn plan(
     let only_selectors = !b.aggs.is_empty()
         && b.aggs.iter().all(|a| a.func.is_selector())
         && b.transforms.is_empty();
-    if b.raw_refs && !b.aggs.is_empty() || b.raw_refs && !b.transforms.is_empty() {
+    if b.raw_refs && (!b.aggs.is_empty() || !b.transforms.is_empty()) {
         if !only_selectors {
             return Err(statement_error(
                 "mixing aggregate and non-aggregate queries is not supported",
@@ -540,8 +555,14 @@ pub(crate) fn plan(
         }
     }
     let aggregate = !b.aggs.is_empty();
-    let multi = b.aggs.iter().any(|a| matches!(a.func, AggFn::Top(..) | AggFn::Bottom(..) | AggFn::Sample(_)));
-    let point_time = multi || (aggregate && interval.is_none() && b.aggs.len() == 1 && b.aggs[0].func.is_selector());
+    let multi = b.aggs.iter().any(|a| {
+        matches!(
+            a.func,
+            AggFn::Top(..) | AggFn::Bottom(..) | AggFn::Sample(_)
+        )
+    });
+    let point_time = multi
+        || (aggregate && interval.is_none() && b.aggs.len() == 1 && b.aggs[0].func.is_selector());
     let (bounds, rest) = condition::split(s.condition.as_ref(), now)?;
     Ok(Plan {
         measurements,
@@ -589,10 +610,16 @@ fn group_by(
                 }
                 let every = match c.args.first() {
                     Some(Ix::Literal(Literal::Duration(d))) => d.nanos(),
-                    _ => return Err(statement_error("time dimension must have duration argument")),
+                    _ => {
+                        return Err(statement_error(
+                            "time dimension must have duration argument",
+                        ))
+                    }
                 };
                 if every <= 0 {
-                    return Err(statement_error("time dimension must have a positive duration"));
+                    return Err(statement_error(
+                        "time dimension must have a positive duration",
+                    ));
                 }
                 let offset = match c.args.get(1) {
                     None => 0,
@@ -620,7 +647,9 @@ fn group_by(
             }
             Ix::VarRef(v) => {
                 if v.name == "time" {
-                    return Err(statement_error("time() is a function and expects at least one argument"));
+                    return Err(statement_error(
+                        "time() is a function and expects at least one argument",
+                    ));
                 }
                 tags.push(v.name.clone());
             }
@@ -768,9 +797,7 @@ impl Builder {
                 let unit = match args.get(1) {
                     None => 1_000_000_000,
                     Some(Ix::Literal(Literal::Duration(d))) if d.nanos() > 0 => d.nanos(),
-                    Some(_) => {
-                        return Err(statement_error("second argument must be a duration"))
-                    }
+                    Some(_) => return Err(statement_error("second argument must be a duration")),
                 };
                 let input = self.field_arg(c)?;
                 return Ok(self.agg(AggFn::Integral(unit), input));
@@ -780,11 +807,7 @@ impl Builder {
                 let p = match args.get(1) {
                     Some(Ix::Literal(Literal::Integer(i))) => *i as f64,
                     Some(Ix::Literal(Literal::Float(f))) => *f,
-                    _ => {
-                        return Err(statement_error(
-                            "expected float argument in percentile()",
-                        ))
-                    }
+                    _ => return Err(statement_error("expected float argument in percentile()")),
                 };
                 let input = self.field_arg(c)?;
                 return Ok(self.agg(AggFn::Percentile(p), input));

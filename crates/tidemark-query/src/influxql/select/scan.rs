@@ -65,7 +65,11 @@ pub(crate) fn scan_limits(plan: &Plan) -> bool {
     !plan.aggregate && plan.transforms.is_empty() && plan.group_tags.is_empty() && plan.limit > 0
 }
 
-pub(crate) async fn frame(env: &Env, plan: &Plan, table: &TableSchema) -> Result<Option<DataFrame>> {
+pub(crate) async fn frame(
+    env: &Env,
+    plan: &Plan,
+    table: &TableSchema,
+) -> Result<Option<DataFrame>> {
     let now = env.options.now;
     let reference = TableReference::full(CATALOG, SCHEMA, table.name.as_str());
     let mut df = env.ctx.table(reference).await?;

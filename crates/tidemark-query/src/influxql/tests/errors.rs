@@ -1,0 +1,100 @@
+//! The user's mistakes answer with InfluxDB 1.x's texts, as statement errors.
+
+use super::cpu;
+
+const CASES: &[(&str, &str)] = &[
+    ("SELECT foo(usage) FROM cpu", "undefined function foo()"),
+    (
+        "SELECT mean(usage), idle FROM cpu",
+        "mixing aggregate and non-aggregate queries is not supported",
+    ),
+    (
+        "SELECT mean(usage, idle) FROM cpu",
+        "invalid number of arguments for mean, expected 1, got 2",
+    ),
+    (
+        "SELECT usage FROM cpu GROUP BY time(1m)",
+        "GROUP BY requires at least one aggregate function",
+    ),
+    (
+        "SELECT max(usage), min(usage), host FROM cpu",
+        "mixing multiple selector functions with tags or fields is not supported",
+    ),
+    (
+        "SELECT top(usage, 2), mean(usage) FROM cpu",
+        "selector function top() cannot be combined with other functions",
+    ),
+    (
+        "SELECT mean(1) FROM cpu",
+        "expected field argument in mean()",
+    ),
+    (
+        "SELECT derivative(usage) FROM cpu GROUP BY time(1m)",
+        "aggregate function required inside the call to derivative",
+    ),
+    (
+        "SELECT usage FROM cpu WHERE host = $h",
+        "missing parameter: h",
+    ),
+    (
+        "SHOW DATABASES",
+        "SHOW DATABASES is not handled by the query engine (the service layer answers it)",
+    ),
+    (
+        "SELECT count(usage, idle) FROM cpu",
+        "invalid number of arguments for count, expected 1, got 2",
+    ),
+    (
+        "SELECT top(usage) FROM cpu",
+        "invalid number of arguments for top, expected at least 2, got 1",
+    ),
+    (
+        "SELECT top(usage, 0) FROM cpu",
+        "limit (0) in top function must be at least 1",
+    ),
+    (
+        "SELECT percentile(usage) FROM cpu",
+        "invalid number of arguments for percentile, expected 2, got 1",
+    ),
+    (
+        "SELECT distinct(usage), mean(usage) FROM cpu",
+        "aggregate function distinct() cannot be combined with other functions or fields",
+    ),
+    (
+        "SELECT usage FROM cpu fill(none)",
+        "fill(none) must be used with a function",
+    ),
+    (
+        "SELECT derivative(mean(usage)) FROM cpu",
+        "derivative aggregate requires a GROUP BY interval",
+    ),
+    (
+        "SELECT holt_winters(mean(usage), 1, 1) FROM cpu GROUP BY time(1m)",
+        "holt_winters() is not supported",
+    ),
+    (
+        "SELECT mean(*::tag) FROM cpu",
+        "unable to use tag wildcard in mean()",
+    ),
+    (
+        "SELECT time FROM cpu",
+        "at least 1 non-time field must be queried",
+    ),
+    (
+        "SELECT moving_average(usage, 1) FROM cpu",
+        "moving_average window must be greater than 1, got 1",
+    ),
+];
+
+#[tokio::test]
+async fn statement_errors_have_1x_texts() {
+    let f = cpu().await;
+    for (q, want) in CASES {
+        assert_eq!(f.iql_err(q).await, *want, "{q}");
+    }
+    let bad_regex = f.iql_err("SELECT usage FROM cpu WHERE host =~ /(/").await;
+    assert!(
+        bad_regex.starts_with("error parsing regexp: "),
+        "{bad_regex}"
+    );
+}

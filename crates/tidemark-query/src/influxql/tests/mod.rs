@@ -25,13 +25,21 @@ impl Fixture {
             now: NOW,
             metadata_cutoff: None,
         };
-        let out = self.query.influxql(&self.bucket, &statement, &options).await?;
+        let out = self
+            .query
+            .influxql(&self.bucket, &statement, &options)
+            .await?;
         let batches: Vec<_> = out.stream.try_collect().await?;
         for b in &batches {
             assert_eq!(b.schema(), out.schema, "batches carry the announced schema");
         }
         let table = if batches.is_empty() {
-            let names: Vec<&str> = out.schema.fields().iter().map(|f| f.name().as_str()).collect();
+            let names: Vec<&str> = out
+                .schema
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect();
             format!("(empty: {})", names.join(", "))
         } else {
             pretty_format_batches(&batches).expect("pretty").to_string()
@@ -43,21 +51,6 @@ impl Fixture {
             .cloned()
             .unwrap_or_default();
         Ok(format!("{table}\n{meta}"))
-    }
-
-    /// The pretty table of a statement that must succeed (metadata left out).
-    pub(crate) async fn iql(&self, q: &str) -> String {
-        let out = self
-            .try_influxql(q)
-            .await
-            .unwrap_or_else(|e| panic!("{q}: {e}"));
-        out.rsplit_once('\n').map(|(t, _)| t.to_owned()).unwrap_or(out)
-    }
-
-    /// The group key metadata of a statement that must succeed.
-    pub(crate) async fn iql_meta(&self, q: &str) -> String {
-        let out = self.try_influxql(q).await.expect("query");
-        out.rsplit_once('\n').map(|(_, m)| m.to_owned()).unwrap_or_default()
     }
 
     /// The error text of a statement that must fail as the user's mistake.
@@ -87,8 +80,4 @@ pub(crate) async fn cpu() -> Fixture {
     lp.push_str(&format!("disk,host=c,path=/ full=true {T0}\n"));
     f.write(&lp).await;
     f
-}
-
-pub(crate) fn lines(l: &[&str]) -> String {
-    l.join("\n")
 }
