@@ -241,9 +241,9 @@ fn strings(array: &ArrayRef) -> Vec<Option<String>> {
 /// The type a column is read as.
 fn canonical(data_type: &DataType) -> DataType {
     match data_type {
-        DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64 => {
-            DataType::Timestamp(TimeUnit::Nanosecond, None)
-        }
+        // The zone is kept: casting it away would shift the instants to local time.
+        DataType::Timestamp(_, zone) => DataType::Timestamp(TimeUnit::Nanosecond, zone.clone()),
+        DataType::Date32 | DataType::Date64 => DataType::Timestamp(TimeUnit::Nanosecond, None),
         DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => DataType::Int64,
         DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64 => {
             DataType::UInt64
@@ -402,6 +402,26 @@ pub(crate) mod tests {
         );
         assert_eq!(out[1].tags, tags("a"));
         assert_eq!(out[1].columns, ["time", "usage"]);
+    }
+
+    #[test]
+    fn zoned_and_coarse_timestamps_keep_their_instant() {
+        let zoned: ArrayRef = Arc::new(
+            arrow::array::TimestampSecondArray::from(vec![Some(1), None])
+                .with_timezone("America/Chicago"),
+        );
+        assert_eq!(cells(&zoned), vec![Cell::Time(1_000_000_000), Cell::Null]);
+        let dict: ArrayRef = Arc::new(
+            vec!["x", "y"]
+                .into_iter()
+                .collect::<DictionaryArray<Int32Type>>(),
+        );
+        assert_eq!(
+            cells(&dict),
+            vec![Cell::Str("x".into()), Cell::Str("y".into())]
+        );
+        let small: ArrayRef = Arc::new(arrow::array::Int32Array::from(vec![Some(-3), None]));
+        assert_eq!(cells(&small), vec![Cell::Int(-3), Cell::Null]);
     }
 
     #[test]
