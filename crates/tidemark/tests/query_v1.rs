@@ -409,7 +409,6 @@ async fn create_database_then_write_then_query() {
 }
 
 #[tokio::test]
-#[ignore = "needs the InfluxQL planner's SELECT (tidemark-query), still in progress"]
 async fn select_series_epochs_and_chunks() {
     let s = setup().await;
     let select = "SELECT usage FROM cpu GROUP BY host";
