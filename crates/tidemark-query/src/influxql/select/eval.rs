@@ -179,6 +179,53 @@ pub(crate) fn aggregated(plan: &Plan, s: &Series, range: Option<(i64, i64)>) -> 
     finish(plan, &times, &rows, &s.cols, unit)
 }
 
+/// The windows DataFusion aggregated (`found`, in time order), completed with the empty
+/// windows of `range`, filled, and evaluated.
+pub(crate) fn from_windows(
+    plan: &Plan,
+    found: Vec<(i64, Vec<Value>)>,
+    range: Option<(i64, i64)>,
+) -> Vec<Row> {
+    let (mut times, mut rows) = (Vec::new(), Vec::new());
+    match (plan.interval, range) {
+        (Some(iv), Some((first, last))) => {
+            let mut found = found.into_iter().peekable();
+            let mut w = first;
+            while w <= last {
+                // Skip anything before this window (outside the range).
+                while found.peek().is_some_and(|(t, _)| *t < w) {
+                    found.next();
+                }
+                match found.next_if(|(t, _)| *t == w) {
+                    Some((t, aggs)) => {
+                        times.push(t);
+                        rows.push((None, aggs));
+                    }
+                    None if plan.fill != Fill::None => {
+                        times.push(w);
+                        rows.push((None, vec![Value::Null; plan.aggs.len()]));
+                    }
+                    None => {}
+                }
+                match w.checked_add(iv.every) {
+                    Some(next) => w = next,
+                    None => break,
+                }
+            }
+            fill(plan, &times, &mut rows);
+        }
+        (Some(_), None) => {}
+        (None, _) => {
+            for (t, aggs) in found {
+                times.push(t);
+                rows.push((None, aggs));
+            }
+        }
+    }
+    let unit = plan.interval.map_or(1_000_000_000, |iv: Interval| iv.every);
+    finish(plan, &times, &rows, &[], unit)
+}
+
 /// `fill(..)` over each aggregate's column of windows.
 fn fill(plan: &Plan, times: &[i64], rows: &mut [(Option<usize>, Vec<Value>)]) {
     for (k, agg) in plan.aggs.iter().enumerate() {

@@ -144,12 +144,22 @@ pub(crate) fn aggregate(
             }
             one(Value::Float(area))
         }
-        AggFn::First => pick(0),
-        AggFn::Last => {
-            // The latest time; among equal times the last read.
+        // 1.x breaks ties in time by the larger value.
+        AggFn::First => {
             let mut best = 0;
             for (i, p) in pts.iter().enumerate() {
-                if p.0 >= pts[best].0 {
+                let b = pts[best];
+                if p.0 < b.0 || (p.0 == b.0 && p.1.total_cmp(b.1) == Ordering::Greater) {
+                    best = i;
+                }
+            }
+            pick(best)
+        }
+        AggFn::Last => {
+            let mut best = 0;
+            for (i, p) in pts.iter().enumerate() {
+                let b = pts[best];
+                if p.0 > b.0 || (p.0 == b.0 && p.1.total_cmp(b.1) == Ordering::Greater) {
                     best = i;
                 }
             }

@@ -4,6 +4,7 @@
 mod eval;
 mod functions;
 mod plan;
+mod pushdown;
 mod scan;
 
 use std::sync::Arc;
@@ -44,20 +45,28 @@ pub(crate) async fn select(env: &mut Env, s: &SelectStatement) -> Result<RecordB
     check_sources(s)?;
     let measurements = env.measurements(&s.from)?;
     let plan = plan::plan(s, measurements, env.options.now)?;
+    let pushed = pushdown::applies(&plan);
     let mut all: Vec<scan::Series> = Vec::new();
+    let mut windows: Vec<pushdown::Windows> = Vec::new();
     if !plan.bounds.is_empty() {
         for table in plan.measurements.clone() {
-            all.extend(scan::scan(env, &plan, &table).await?);
+            if pushed {
+                windows.extend(pushdown::scan(env, &plan, &table).await?);
+            } else {
+                all.extend(scan::scan(env, &plan, &table).await?);
+            }
         }
     }
     // GROUP BY time: windows from the lower bound (else the first point) to the upper bound
     // (else now).
     let range = match plan.interval {
         Some(iv) => {
-            let lo = plan
-                .bounds
-                .min
-                .or_else(|| all.iter().filter_map(|s| s.times.first().copied()).min());
+            let first_seen = all
+                .iter()
+                .filter_map(|s| s.times.first().copied())
+                .chain(windows.iter().filter_map(|w| w.rows.first().map(|r| r.0)))
+                .min();
+            let lo = plan.bounds.min.or(first_seen);
             let hi = plan.bounds.max.unwrap_or(env.options.now);
             match lo {
                 Some(lo) if lo <= hi => {
@@ -76,17 +85,23 @@ pub(crate) async fn select(env: &mut Env, s: &SelectStatement) -> Result<RecordB
         None => None,
     };
     let limited_by_scan = scan::scan_limits(&plan);
-    let mut series: Vec<SeriesRows> = Vec::new();
+    let mut evaluated: Vec<SeriesRows> = Vec::new();
     for s in &all {
-        let mut rows = if plan.aggregate {
-            if plan.interval.is_some() && range.is_none() {
-                Vec::new()
-            } else {
-                eval::aggregated(&plan, s, range)
-            }
-        } else {
+        let rows = if !plan.aggregate {
             eval::raw(&plan, s)
+        } else if plan.interval.is_some() && range.is_none() {
+            Vec::new()
+        } else {
+            eval::aggregated(&plan, s, range)
         };
+        evaluated.push((Arc::clone(&s.measurement), s.tags.clone(), rows));
+    }
+    for w in windows {
+        let rows = eval::from_windows(&plan, w.rows, range);
+        evaluated.push((w.measurement, w.tags, rows));
+    }
+    let mut series: Vec<SeriesRows> = Vec::new();
+    for (m, tags, mut rows) in evaluated {
         env.reserve(rows.len() * (24 + plan.fields.len() * 32))?;
         if !limited_by_scan {
             if plan.descending {
@@ -100,7 +115,7 @@ pub(crate) async fn select(env: &mut Env, s: &SelectStatement) -> Result<RecordB
             rows = rows.into_iter().take(end).skip(plan.offset).collect();
         }
         if !rows.is_empty() {
-            series.push((Arc::clone(&s.measurement), s.tags.clone(), rows));
+            series.push((m, tags, rows));
         }
     }
     let series: Vec<_> = series
@@ -263,7 +278,14 @@ pub(crate) async fn explain(env: &mut Env, e: &ExplainStatement) -> Result<Recor
     let plan = plan::plan(s, measurements, env.options.now)?;
     let (mut m, mut kinds, mut texts) = (Vec::new(), Vec::new(), Vec::new());
     for table in &plan.measurements {
-        let Some(df) = scan::frame(env, &plan, table).await? else {
+        let df = if pushdown::applies(&plan) {
+            pushdown::frame(env, &plan, table)
+                .await?
+                .map(|(df, _, _)| df)
+        } else {
+            scan::frame(env, &plan, table).await?
+        };
+        let Some(df) = df else {
             continue;
         };
         let batches = df.explain(e.verbose, e.analyze)?.collect().await?;

@@ -322,3 +322,78 @@ async fn cases() {
         assert_eq!(got, *want, "{q}");
     }
 }
+
+/// TSBS-shaped queries: DataFusion aggregates (no row reaches the evaluator) and the time and
+/// tag predicates reach the scan.
+#[tokio::test]
+async fn simple_aggregates_run_in_datafusion_with_pushed_predicates() {
+    let f = cpu().await;
+    let plan = f
+        .try_influxql(
+            "EXPLAIN SELECT max(usage) FROM cpu WHERE host = 'a' AND time >= '2024-01-01T00:00:00Z' \
+             AND time < '2024-01-01T00:01:00Z' GROUP BY time(1m)",
+        )
+        .await
+        .expect("explain");
+    assert!(plan.contains("AggregateExec"), "{plan}");
+    assert!(plan.contains("date_bin"), "{plan}");
+    assert!(
+        plan.contains("full_filters=[") || plan.contains("filters=["),
+        "{plan}"
+    );
+    assert!(plan.contains("host"), "{plan}");
+}
+
+/// The DataFusion path and the row evaluator agree (mode forces the latter).
+#[tokio::test]
+async fn pushed_and_evaluated_aggregates_agree() {
+    let f = cpu().await;
+    let range = "WHERE time >= '2024-01-01T00:00:00Z' AND time < '2024-01-01T00:01:30Z'";
+    for agg in [
+        "count", "sum", "mean", "min", "max", "first", "last", "spread", "stddev", "median",
+    ] {
+        for group in [
+            "",
+            "GROUP BY time(20s)",
+            "GROUP BY time(20s), host fill(previous)",
+            "GROUP BY host",
+        ] {
+            // A lone selector takes its point's time, which a second aggregate changes.
+            if !group.contains("time(") && ["first", "last", "min", "max"].contains(&agg) {
+                continue;
+            }
+            let pushed = f
+                .try_influxql(&format!("SELECT {agg}(usage) FROM cpu {range} {group}"))
+                .await
+                .expect("pushed");
+            let evaluated = f
+                .try_influxql(&format!(
+                    "SELECT {agg}(usage), mode(usage) FROM cpu {range} {group}"
+                ))
+                .await
+                .expect("evaluated");
+            let strip = |s: &str| -> Vec<String> {
+                s.lines()
+                    .map(|l| {
+                        // Drop the mode column (the last one) from the evaluated table.
+                        let cells: Vec<&str> = l.split(['|', '+']).collect();
+                        cells[..cells.len().saturating_sub(2)].join("|")
+                    })
+                    .collect()
+            };
+            let p: Vec<String> = pushed
+                .lines()
+                .map(|l| {
+                    let cells: Vec<&str> = l.split(['|', '+']).collect();
+                    cells[..cells.len().saturating_sub(1)].join("|")
+                })
+                .collect();
+            let e = strip(&evaluated);
+            assert_eq!(
+                p[..p.len() - 1],
+                e[..e.len() - 1],
+                "{agg} {group}\n{pushed}\n{evaluated}"
+            );
+        }
+    }
+}
