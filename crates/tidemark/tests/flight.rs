@@ -541,4 +541,16 @@ async fn influxql_over_flight_keeps_the_iox_shape() {
         text.contains("fieldKey") && text.contains("usage"),
         "{text}"
     );
+
+    // Prepared statements follow the header too.
+    let mut prepared = client
+        .prepare("SELECT usage FROM cpu WHERE host = 'b'".to_owned(), None)
+        .await
+        .unwrap();
+    let info = prepared.execute().await.unwrap();
+    let text = pretty(&fetch(&mut client, info).await);
+    assert!(
+        text.contains("| cpu              | 1970-01-01T00:00:02 | 3.0   |"),
+        "{text}"
+    );
 }

@@ -259,12 +259,12 @@ impl FlightSqlService for FlightSql {
         request: Request<Action>,
     ) -> Result<ActionCreatePreparedStatementResult, Status> {
         let (principal, database) = self.caller(request.metadata()).await?;
+        let lang = language(request.metadata());
         let schema = self
-            .schema_of(&principal, &database, &query.query, QueryLanguage::Sql)
+            .schema_of(&principal, &database, &query.query, lang)
             .await?;
         Ok(ActionCreatePreparedStatementResult {
-            prepared_statement_handle: ticket::encode(&database, &query.query, QueryLanguage::Sql)?
-                .into(),
+            prepared_statement_handle: ticket::encode(&database, &query.query, lang)?.into(),
             dataset_schema: ipc_schema(&schema)?,
             parameter_schema: bytes::Bytes::new(),
         })

@@ -60,7 +60,10 @@ impl Run {
             .await;
         let mut output = match output {
             Ok(o) => o,
-            Err(e) => return tx.send(StatementResult::error(id, e.message)).await.is_ok(),
+            Err(e) => {
+                tracing::debug!(statement_id = id, error = %e, "InfluxQL statement refused");
+                return tx.send(StatementResult::error(id, e.message)).await.is_ok();
+            }
         };
         let chunked = self.chunk_size.is_some();
         let mut splitter = Splitter::new(&output.schema, self.chunk_size.unwrap_or(usize::MAX));
@@ -69,7 +72,9 @@ impl Run {
             let batch = match batch {
                 Ok(b) => b,
                 Err(e) => {
-                    let message = Error::from(e).message;
+                    let e = Error::from(e);
+                    tracing::debug!(statement_id = id, error = %e, "InfluxQL statement failed");
+                    let message = e.message;
                     return tx.send(StatementResult::error(id, message)).await.is_ok();
                 }
             };
