@@ -140,6 +140,21 @@ def test_influx_shell_json_and_csv(server, v1):
 
 
 @influx_shell
+def test_influx_shell_select(server, v1):
+    # The shell asks for chunked answers and prints each chunk.
+    out = influx(server, "-database", DB, "-precision", "s", "-format", "csv",
+                 "-execute", "SELECT usage FROM cpu WHERE host = 'a'")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == "name,time,usage"
+    assert [line.split(",")[2] for line in lines[1:]] == ["1.5", "2"]
+    out = influx(server, "-database", DB, "-format", "json", "-execute", "SELECT usage FROM cpu GROUP BY host")
+    assert out.returncode == 0, out.stderr
+    tags = [s["tags"]["host"] for r in json.loads(out.stdout)["results"] for s in r["series"]]
+    assert tags == ["a", "b"]
+
+
+@influx_shell
 def test_influx_shell_errors(server, v1):
     out = influx(server, "-database", DB, "-execute", "SHOW MEASUREMENTS ON nope", "-format", "json")
     assert out.returncode != 0
