@@ -82,7 +82,7 @@ pub(crate) fn infer_type(values: &[Value], fallback: DataType) -> DataType {
     found.unwrap_or(fallback)
 }
 
-fn to_array(values: &[Value], data_type: &DataType) -> ArrayRef {
+pub(crate) fn to_array(values: &[Value], data_type: &DataType) -> ArrayRef {
     match data_type {
         DataType::Float64 => {
             let mut b = Float64Builder::with_capacity(values.len());

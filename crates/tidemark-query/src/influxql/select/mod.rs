@@ -6,33 +6,45 @@ mod functions;
 mod plan;
 mod pushdown;
 mod scan;
+mod subquery;
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::DataType as ArrowType;
+use datafusion::common::TableReference;
+use datafusion::datasource::TableProvider;
+use datafusion::prelude::DataFrame;
 use tidemark_catalog::{ColumnKind, FieldType};
 use tidemark_influxql::{DataType, ExplainStatement, SelectStatement, Source};
+use tidemark_storage::schema::TableSchema;
 
 use super::output::MEASUREMENT_COLUMN;
 use super::output::{self, infer_type, strings, timestamp_type, Column, TagKeyColumn};
 use super::value::Value;
 use super::{statement_error, Env};
+use crate::catalog::{CATALOG, SCHEMA};
 use crate::error::{Error, Result};
 use eval::Row;
 use plan::{AggFn, Ex, Plan, TransformFn};
 
+/// A SELECT being run: its plan and series when done.
+type Running<'a> = Pin<Box<dyn Future<Output = Result<(Plan, Vec<SeriesRows>)>> + Send + 'a>>;
+
+/// Subquery results by measurement name.
+type Providers = HashMap<String, Arc<dyn TableProvider>>;
+
 /// A series' result: measurement, GROUP BY tag values, rows.
-type SeriesRows = (Arc<str>, Vec<Arc<str>>, Vec<Row>);
+pub(crate) type SeriesRows = (Arc<str>, Vec<Arc<str>>, Vec<Row>);
 
 /// How many windows one series may have: beyond this a GROUP BY time is a mistake (1ns
 /// windows over a year) that would exhaust memory.
 const MAX_WINDOWS: i64 = 10_000_000;
 
-fn check_sources(s: &SelectStatement) -> Result<()> {
-    if s.from.iter().any(|f| matches!(f, Source::Subquery(_))) {
-        return Err(statement_error("subqueries are not supported yet"));
-    }
+fn check_timezone(s: &SelectStatement) -> Result<()> {
     if let Some(tz) = &s.timezone {
         if tz != "UTC" && tz != "Etc/UTC" {
             return Err(statement_error(format!("unable to find time zone {tz}")));
@@ -42,96 +54,149 @@ fn check_sources(s: &SelectStatement) -> Result<()> {
 }
 
 pub(crate) async fn select(env: &mut Env, s: &SelectStatement) -> Result<RecordBatch> {
-    check_sources(s)?;
-    let measurements = env.measurements(&s.from)?;
-    let plan = plan::plan(s, measurements, env.options.now)?;
-    let pushed = pushdown::applies(&plan);
-    let mut all: Vec<scan::Series> = Vec::new();
-    let mut windows: Vec<pushdown::Windows> = Vec::new();
-    if !plan.bounds.is_empty() {
-        for table in plan.measurements.clone() {
-            if pushed {
-                windows.extend(pushdown::scan(env, &plan, &table).await?);
-            } else {
-                all.extend(scan::scan(env, &plan, &table).await?);
-            }
-        }
-    }
-    // GROUP BY time: windows from the lower bound (else the first point) to the upper bound
-    // (else now).
-    let range = match plan.interval {
-        Some(iv) => {
-            let first_seen = all
-                .iter()
-                .filter_map(|s| s.times.first().copied())
-                .chain(windows.iter().filter_map(|w| w.rows.first().map(|r| r.0)))
-                .min();
-            let lo = plan.bounds.min.or(first_seen);
-            let hi = plan.bounds.max.unwrap_or(env.options.now);
-            match lo {
-                Some(lo) if lo <= hi => {
-                    let (first, last) = (iv.window(lo), iv.window(hi));
-                    if (last - first) / iv.every >= MAX_WINDOWS {
-                        return Err(statement_error(format!(
-                            "too many windows: GROUP BY time({}ns) over this range gives more than {MAX_WINDOWS}",
-                            iv.every
-                        )));
-                    }
-                    Some((first, last))
-                }
-                _ => None,
-            }
-        }
-        None => None,
-    };
-    let limited_by_scan = scan::scan_limits(&plan);
-    let mut evaluated: Vec<SeriesRows> = Vec::new();
-    for s in &all {
-        let rows = if !plan.aggregate {
-            eval::raw(&plan, s)
-        } else if plan.interval.is_some() && range.is_none() {
-            Vec::new()
-        } else {
-            eval::aggregated(&plan, s, range)
-        };
-        evaluated.push((Arc::clone(&s.measurement), s.tags.clone(), rows));
-    }
-    for w in windows {
-        let rows = eval::from_windows(&plan, w.rows, range);
-        evaluated.push((w.measurement, w.tags, rows));
-    }
-    let mut series: Vec<SeriesRows> = Vec::new();
-    for (m, tags, mut rows) in evaluated {
-        env.reserve(rows.len() * (24 + plan.fields.len() * 32))?;
-        if !limited_by_scan {
-            if plan.descending {
-                rows.reverse();
-            }
-            let end = if plan.limit > 0 {
-                plan.offset.saturating_add(plan.limit)
-            } else {
-                usize::MAX
-            };
-            rows = rows.into_iter().take(end).skip(plan.offset).collect();
-        }
-        if !rows.is_empty() {
-            series.push((m, tags, rows));
-        }
-    }
-    let series: Vec<_> = series
-        .into_iter()
-        .skip(plan.soffset)
-        .take(if plan.slimit > 0 {
-            plan.slimit
-        } else {
-            usize::MAX
-        })
-        .collect();
+    let (plan, series) = run(env, s).await?;
     shape(&plan, series)
 }
 
+/// A DataFrame over `table`: the bucket's table, or a subquery's result.
+pub(crate) async fn table_frame(env: &Env, plan: &Plan, table: &TableSchema) -> Result<DataFrame> {
+    if let Some(provider) = plan.providers.get(&table.name) {
+        return Ok(env.ctx.read_table(Arc::clone(provider))?);
+    }
+    let reference = TableReference::full(CATALOG, SCHEMA, table.name.as_str());
+    Ok(env.ctx.table(reference).await?)
+}
+
+/// The measurements of `s`'s FROM: the bucket's, and subqueries' results as tables.
+async fn sources(env: &mut Env, s: &SelectStatement) -> Result<(Vec<Arc<TableSchema>>, Providers)> {
+    let plain: Vec<Source> = s
+        .from
+        .iter()
+        .filter(|f| matches!(f, Source::Measurement(_)))
+        .cloned()
+        .collect();
+    let mut measurements = if plain.is_empty() {
+        Vec::new()
+    } else {
+        env.measurements(&plain)?
+    };
+    let mut providers = Providers::new();
+    for f in &s.from {
+        if let Source::Subquery(inner) = f {
+            let (inner_plan, rows) = run(env, inner).await?;
+            for (table, provider) in subquery::tables(&inner_plan, rows)? {
+                if providers.contains_key(&table.name)
+                    || measurements.iter().any(|m| m.name == table.name)
+                {
+                    return Err(statement_error(format!(
+                        "measurement {} is both a table and a subquery result",
+                        table.name
+                    )));
+                }
+                providers.insert(table.name.clone(), provider);
+                measurements.push(table);
+            }
+        }
+    }
+    measurements.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok((measurements, providers))
+}
+
+/// Plans and runs `s`, giving its series' rows (subqueries run first, recursively).
+fn run<'a>(env: &'a mut Env, s: &'a SelectStatement) -> Running<'a> {
+    Box::pin(async move {
+        check_timezone(s)?;
+        let (measurements, providers) = sources(env, s).await?;
+        let mut plan = plan::plan(s, measurements, env.options.now)?;
+        plan.providers = providers;
+        let pushed = pushdown::applies(&plan);
+        let mut all: Vec<scan::Series> = Vec::new();
+        let mut windows: Vec<pushdown::Windows> = Vec::new();
+        if !plan.bounds.is_empty() {
+            for table in plan.measurements.clone() {
+                if pushed {
+                    windows.extend(pushdown::scan(env, &plan, &table).await?);
+                } else {
+                    all.extend(scan::scan(env, &plan, &table).await?);
+                }
+            }
+        }
+        // GROUP BY time: windows from the lower bound (else the first point) to the upper bound
+        // (else now).
+        let range = match plan.interval {
+            Some(iv) => {
+                let first_seen = all
+                    .iter()
+                    .filter_map(|s| s.times.first().copied())
+                    .chain(windows.iter().filter_map(|w| w.rows.first().map(|r| r.0)))
+                    .min();
+                let lo = plan.bounds.min.or(first_seen);
+                let hi = plan.bounds.max.unwrap_or(env.options.now);
+                match lo {
+                    Some(lo) if lo <= hi => {
+                        let (first, last) = (iv.window(lo), iv.window(hi));
+                        if (last - first) / iv.every >= MAX_WINDOWS {
+                            return Err(statement_error(format!(
+                            "too many windows: GROUP BY time({}ns) over this range gives more than {MAX_WINDOWS}",
+                            iv.every
+                        )));
+                        }
+                        Some((first, last))
+                    }
+                    _ => None,
+                }
+            }
+            None => None,
+        };
+        let limited_by_scan = scan::scan_limits(&plan);
+        let mut evaluated: Vec<SeriesRows> = Vec::new();
+        for s in &all {
+            let rows = if !plan.aggregate {
+                eval::raw(&plan, s)
+            } else if plan.interval.is_some() && range.is_none() {
+                Vec::new()
+            } else {
+                eval::aggregated(&plan, s, range)
+            };
+            evaluated.push((Arc::clone(&s.measurement), s.tags.clone(), rows));
+        }
+        for w in windows {
+            let rows = eval::from_windows(&plan, w.rows, range);
+            evaluated.push((w.measurement, w.tags, rows));
+        }
+        let mut series: Vec<SeriesRows> = Vec::new();
+        for (m, tags, mut rows) in evaluated {
+            env.reserve(rows.len() * (24 + plan.fields.len() * 32))?;
+            if !limited_by_scan {
+                if plan.descending {
+                    rows.reverse();
+                }
+                let end = if plan.limit > 0 {
+                    plan.offset.saturating_add(plan.limit)
+                } else {
+                    usize::MAX
+                };
+                rows = rows.into_iter().take(end).skip(plan.offset).collect();
+            }
+            if !rows.is_empty() {
+                series.push((m, tags, rows));
+            }
+        }
+        let series: Vec<_> = series
+            .into_iter()
+            .skip(plan.soffset)
+            .take(if plan.slimit > 0 {
+                plan.slimit
+            } else {
+                usize::MAX
+            })
+            .collect();
+        Ok((plan, series))
+    })
+}
+
 /// The type a field has when no row says otherwise.
-fn static_type(plan: &Plan, e: &Ex) -> ArrowType {
+pub(crate) fn static_type(plan: &Plan, e: &Ex) -> ArrowType {
     let input_type = |i: usize| -> ArrowType {
         let Some(input) = plan.inputs.get(i) else {
             return ArrowType::Float64;
@@ -273,9 +338,10 @@ fn shape(plan: &Plan, series: Vec<SeriesRows>) -> Result<RecordBatch> {
 /// `EXPLAIN [ANALYZE]`: DataFusion's plans of each measurement's scan.
 pub(crate) async fn explain(env: &mut Env, e: &ExplainStatement) -> Result<RecordBatch> {
     let s = &e.select;
-    check_sources(s)?;
-    let measurements = env.measurements(&s.from)?;
-    let plan = plan::plan(s, measurements, env.options.now)?;
+    check_timezone(s)?;
+    let (measurements, providers) = sources(env, s).await?;
+    let mut plan = plan::plan(s, measurements, env.options.now)?;
+    plan.providers = providers;
     let (mut m, mut kinds, mut texts) = (Vec::new(), Vec::new(), Vec::new());
     for table in &plan.measurements {
         let df = if pushdown::applies(&plan) {

@@ -2,9 +2,10 @@
 //! regexes expanded over the sources' fields and tags, each field compiled to an [`Ex`] over
 //! input columns, aggregate calls and transformations; GROUP BY, fill, ordering and paging.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use datafusion::datasource::TableProvider;
 use tidemark_catalog::{ColumnKind, FieldType};
 use tidemark_influxql::{
     BinaryOp, Call, DataType, Expr as Ix, Fill, Literal, Order, SelectStatement, VarRef,
@@ -169,6 +170,8 @@ pub(crate) struct Plan {
     pub(crate) soffset: usize,
     /// Rows take the time of the selected point rather than the window's start.
     pub(crate) point_time: bool,
+    /// Tables that are subquery results rather than the bucket's, by measurement name.
+    pub(crate) providers: HashMap<String, Arc<dyn TableProvider>>,
 }
 
 const AGGREGATES: &[&str] = &[
@@ -582,6 +585,7 @@ pub(crate) fn plan(
         slimit: to_usize(s.slimit),
         soffset: to_usize(s.soffset),
         point_time,
+        providers: HashMap::new(),
     })
 }
 

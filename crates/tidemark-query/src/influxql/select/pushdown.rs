@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, StringArray};
 use datafusion::arrow::datatypes::DataType as ArrowType;
-use datafusion::common::{ScalarValue, TableReference};
+use datafusion::common::ScalarValue;
 use datafusion::functions::expr_fn::{coalesce, date_bin};
 use datafusion::functions_aggregate::expr_fn::{
     avg, count, count_distinct, max, median, min, stddev, sum,
@@ -25,7 +25,6 @@ use super::super::condition::{self, bounds_filter};
 use super::super::value::{column_values, Value};
 use super::super::Env;
 use super::plan::{AggFn, Ex, Plan};
-use crate::catalog::{CATALOG, SCHEMA};
 use crate::error::Result;
 
 /// The windows of one series: start (or selected point's time) and each aggregate's value.
@@ -141,8 +140,7 @@ pub(crate) async fn frame(
     table: &TableSchema,
 ) -> Result<Option<(DataFrame, Vec<(usize, usize)>, usize)>> {
     let now = env.options.now;
-    let reference = TableReference::full(CATALOG, SCHEMA, table.name.as_str());
-    let mut df = env.ctx.table(reference).await?;
+    let mut df = super::table_frame(env, plan, table).await?;
     if let Some(f) = bounds_filter(&plan.bounds) {
         df = df.filter(f)?;
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, StringArray, TimestampNanosecondArray};
 use datafusion::arrow::datatypes::DataType as ArrowType;
-use datafusion::common::{ScalarValue, TableReference};
+use datafusion::common::ScalarValue;
 use datafusion::functions::expr_fn::coalesce;
 use datafusion::logical_expr::{cast, lit, SortExpr};
 use datafusion::prelude::{DataFrame, Expr};
@@ -18,7 +18,6 @@ use super::super::condition::{self, bounds_filter};
 use super::super::value::{column_values, Value};
 use super::super::Env;
 use super::plan::Plan;
-use crate::catalog::{CATALOG, SCHEMA};
 use crate::error::{Error, Result};
 
 /// The rows of one series, in time order (reversed for `ORDER BY time DESC` when the scan
@@ -71,8 +70,7 @@ pub(crate) async fn frame(
     table: &TableSchema,
 ) -> Result<Option<DataFrame>> {
     let now = env.options.now;
-    let reference = TableReference::full(CATALOG, SCHEMA, table.name.as_str());
-    let mut df = env.ctx.table(reference).await?;
+    let mut df = super::table_frame(env, plan, table).await?;
     if let Some(f) = bounds_filter(&plan.bounds) {
         df = df.filter(f)?;
     }

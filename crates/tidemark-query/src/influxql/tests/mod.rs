@@ -1,9 +1,11 @@
 //! InfluxQL over a real engine: line protocol in, exact Arrow out.
 
 mod errors;
+mod perf;
 mod select_agg;
 mod select_raw;
 mod show;
+mod subquery;
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use futures::TryStreamExt;
