@@ -259,6 +259,25 @@ async fn output_formats_pretty_and_gzip() {
     );
     let csv = send(s.op(Method::GET, &path).header("Accept", "text/csv")).await;
     assert!(csv.text.starts_with("name,tags,name\n"));
+    // Statement errors are left out of CSV; a request error is 1.x's `error` table.
+    let csv = send(
+        s.op(
+            Method::GET,
+            &format!("/query?q={}", enc("SHOW MEASUREMENTS; SHOW DATABASES")),
+        )
+        .header("Accept", "application/csv"),
+    )
+    .await;
+    assert_eq!(csv.text, "name,tags,name\ndatabases,,telegraf\n");
+    let csv = send(
+        s.op(Method::GET, "/query?db=x")
+            .header("Accept", "application/csv"),
+    )
+    .await;
+    assert_eq!(
+        (csv.status, csv.text.as_str()),
+        (400, "error\n\"missing required parameter \"\"q\"\"\"\n")
+    );
 
     let msgpack = s
         .op(Method::GET, &path)
@@ -343,6 +362,23 @@ async fn chunked_answers_carry_partial_flags() {
         .read_to_string(&mut text)
         .unwrap();
     assert_eq!(documents(&text).len(), 3);
+
+    // A statement's error is a chunk of its own; the next statement still runs.
+    let r = get(
+        &s,
+        &format!(
+            "chunked=true&q={}",
+            enc("SHOW MEASUREMENTS ON nope; SHOW DATABASES")
+        ),
+    )
+    .await;
+    assert_eq!(
+        documents(&r.text),
+        vec![
+            json!({"results":[{"statement_id":0,"error":"database not found: nope"}]}),
+            json!({"results":[{"statement_id":1,"series":[{"name":"databases","columns":["name"],"values":[["telegraf"]]}]}]}),
+        ]
+    );
 
     // chunk_size is ignored without chunked=true.
     let r = get(
