@@ -5,6 +5,8 @@
 //! and `host = ''` match rows where `host` is null. Names that are neither tag nor field of the
 //! measurement behave as such an absent tag.
 
+use chrono::{Offset, TimeZone};
+use chrono_tz::Tz;
 use datafusion::arrow::datatypes::DataType as ArrowType;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{cast, lit, BinaryExpr as DfBinary, Expr as Df, Operator};
@@ -15,6 +17,19 @@ use tidemark_storage::schema::TableSchema;
 
 use super::statement_error;
 use crate::error::Result;
+
+/// The instant `now()` reads and the zone of `tz()`, fixed for a statement.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Clock {
+    pub(crate) now: i64,
+    pub(crate) tz: Option<Tz>,
+}
+
+/// The offset of `tz` from UTC at instant `t`, in nanoseconds (east positive).
+pub(crate) fn zone_offset(tz: Tz, t: i64) -> i64 {
+    let utc = chrono::DateTime::from_timestamp_nanos(t).naive_utc();
+    i64::from(tz.offset_from_utc_datetime(&utc).fix().local_minus_utc()) * 1_000_000_000
+}
 
 /// Inclusive bounds on time; `None` is unbounded.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -37,7 +52,7 @@ impl TimeBounds {
 
 /// The condition split into the time bounds of its top-level `AND` chain and the rest. Time
 /// comparisons elsewhere (under an `OR`) stay in the rest, where they filter rows.
-pub(crate) fn split(cond: Option<&Ix>, now: i64) -> Result<(TimeBounds, Option<Ix>)> {
+pub(crate) fn split(cond: Option<&Ix>, now: Clock) -> Result<(TimeBounds, Option<Ix>)> {
     let mut bounds = TimeBounds::default();
     let mut rest: Vec<Ix> = Vec::new();
     let mut stack: Vec<&Ix> = cond.into_iter().collect();
@@ -95,18 +110,23 @@ fn time_comparison(lhs: Ix, op: BinaryOp, rhs: Ix) -> Option<(BinaryOp, Ix)> {
 
 /// A time expression: `now()`, durations, integers (nanoseconds), time strings, and sums and
 /// differences of them.
-pub(crate) fn eval_time(e: &Ix, now: i64) -> Result<i64> {
+pub(crate) fn eval_time(e: &Ix, now: Clock) -> Result<i64> {
     match e {
         Ix::Literal(Literal::Integer(i)) => Ok(*i),
         Ix::Literal(Literal::Float(f)) => Ok(*f as i64),
         Ix::Literal(Literal::Duration(d)) => Ok(d.nanos()),
         Ix::Literal(Literal::String(s)) => match parse_time_string(s) {
-            Some(TimeString::Instant(t) | TimeString::Local(t)) => Ok(t),
+            Some(TimeString::Instant(t)) => Ok(t),
+            // A wall-clock time in the query's zone.
+            Some(TimeString::Local(t)) => Ok(match now.tz {
+                Some(tz) => t.saturating_sub(zone_offset(tz, t)),
+                None => t,
+            }),
             None => Err(statement_error(
                 "invalid operation: time and *influxql.StringLiteral are not compatible",
             )),
         },
-        Ix::Call(c) if c.name == "now" && c.args.is_empty() => Ok(now),
+        Ix::Call(c) if c.name == "now" && c.args.is_empty() => Ok(now.now),
         Ix::Binary(b) if matches!(b.op, BinaryOp::Add | BinaryOp::Sub) => {
             let l = eval_time(&b.lhs, now)?;
             let r = eval_time(&b.rhs, now)?;
@@ -165,7 +185,7 @@ pub(crate) fn regex(pattern: &str) -> Result<regex::Regex> {
 }
 
 /// The condition as a DataFusion filter over `table`'s columns.
-pub(crate) fn to_filter(e: &Ix, table: &TableSchema, now: i64) -> Result<Expr> {
+pub(crate) fn to_filter(e: &Ix, table: &TableSchema, now: Clock) -> Result<Expr> {
     match e {
         Ix::Binary(b) => match b.op {
             BinaryOp::And => Ok(to_filter(&b.lhs, table, now)?.and(to_filter(&b.rhs, table, now)?)),
@@ -226,7 +246,7 @@ fn binary(l: Expr, op: Operator, r: Expr) -> Expr {
     Df::BinaryExpr(DfBinary::new(Box::new(l), op, Box::new(r)))
 }
 
-fn comparison(lhs: &Ix, op: BinaryOp, rhs: &Ix, table: &TableSchema, now: i64) -> Result<Expr> {
+fn comparison(lhs: &Ix, op: BinaryOp, rhs: &Ix, table: &TableSchema, now: Clock) -> Result<Expr> {
     if let Some((op, value)) = time_comparison(lhs.clone(), op, rhs.clone()) {
         let t = timestamp(eval_time(&value, now)?);
         let df = df_op(op).ok_or_else(|| statement_error("invalid time comparison"))?;

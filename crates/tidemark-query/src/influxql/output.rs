@@ -123,7 +123,7 @@ pub(crate) fn to_array(values: &[Value], data_type: &DataType) -> ArrayRef {
             }
             Arc::new(b.finish())
         }
-        DataType::Timestamp(..) => {
+        DataType::Timestamp(_, zone) => {
             let mut b = TimestampNanosecondBuilder::with_capacity(values.len());
             for v in values {
                 b.append_option(match v {
@@ -131,7 +131,7 @@ pub(crate) fn to_array(values: &[Value], data_type: &DataType) -> ArrayRef {
                     _ => None,
                 });
             }
-            Arc::new(b.finish())
+            Arc::new(b.finish().with_timezone_opt(zone.clone()))
         }
         _ => {
             let mut b = StringBuilder::with_capacity(values.len(), values.len() * 8);

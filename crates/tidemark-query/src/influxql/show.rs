@@ -47,7 +47,8 @@ async fn frame(
     cutoff: bool,
 ) -> Result<DataFrame> {
     let now = env.options.now;
-    let (mut bounds, rest) = condition::split(cond, now)?;
+    let clock = condition::Clock { now, tz: None };
+    let (mut bounds, rest) = condition::split(cond, clock)?;
     if let (true, Some(c), None, None) =
         (cutoff, env.options.metadata_cutoff, bounds.min, bounds.max)
     {
@@ -59,7 +60,7 @@ async fn frame(
         df = df.filter(f)?;
     }
     if let Some(rest) = rest {
-        df = df.filter(condition::to_filter(&rest, table, now)?)?;
+        df = df.filter(condition::to_filter(&rest, table, clock)?)?;
     }
     Ok(df)
 }

@@ -122,13 +122,14 @@ pub(crate) fn aggregated(plan: &Plan, s: &Series, range: Option<(i64, i64)>) -> 
                 at += 1;
             }
             while w <= last {
-                let end_t = w.saturating_add(iv.every);
+                let next = iv.next(w);
+                let end_t = next.unwrap_or(i64::MAX);
                 let start = at;
                 while at < n && s.times[at] < end_t {
                     at += 1;
                 }
                 windows.push((w, start..at));
-                match w.checked_add(iv.every) {
+                match next {
                     Some(next) => w = next,
                     None => break,
                 }
@@ -207,7 +208,7 @@ pub(crate) fn from_windows(
                     }
                     None => {}
                 }
-                match w.checked_add(iv.every) {
+                match iv.next(w) {
                     Some(next) => w = next,
                     None => break,
                 }

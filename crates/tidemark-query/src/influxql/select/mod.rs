@@ -14,7 +14,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::DataType as ArrowType;
+use datafusion::arrow::datatypes::{DataType as ArrowType, TimeUnit};
 use datafusion::common::TableReference;
 use datafusion::datasource::TableProvider;
 use datafusion::prelude::DataFrame;
@@ -43,15 +43,6 @@ pub(crate) type SeriesRows = (Arc<str>, Vec<Arc<str>>, Vec<Row>);
 /// How many windows one series may have: beyond this a GROUP BY time is a mistake (1ns
 /// windows over a year) that would exhaust memory.
 const MAX_WINDOWS: i64 = 10_000_000;
-
-fn check_timezone(s: &SelectStatement) -> Result<()> {
-    if let Some(tz) = &s.timezone {
-        if tz != "UTC" && tz != "Etc/UTC" {
-            return Err(statement_error(format!("unable to find time zone {tz}")));
-        }
-    }
-    Ok(())
-}
 
 pub(crate) async fn select(env: &mut Env, s: &SelectStatement) -> Result<RecordBatch> {
     let (plan, series) = run(env, s).await?;
@@ -105,7 +96,6 @@ async fn sources(env: &mut Env, s: &SelectStatement) -> Result<(Vec<Arc<TableSch
 /// Plans and runs `s`, giving its series' rows (subqueries run first, recursively).
 fn run<'a>(env: &'a mut Env, s: &'a SelectStatement) -> Running<'a> {
     Box::pin(async move {
-        check_timezone(s)?;
         let (measurements, providers) = sources(env, s).await?;
         let mut plan = plan::plan(s, measurements, env.options.now)?;
         plan.providers = providers;
@@ -302,7 +292,16 @@ fn shape(plan: &Plan, series: Vec<SeriesRows>) -> Result<RecordBatch> {
     }
     let mut columns = vec![
         Column::new(MEASUREMENT_COLUMN, ArrowType::Utf8, measurement).not_null(),
-        Column::new("time", timestamp_type(), time).not_null(),
+        Column::new(
+            "time",
+            match plan.clock.tz {
+                // The instants are the same; the zone tells encoders how to show them.
+                Some(tz) => ArrowType::Timestamp(TimeUnit::Nanosecond, Some(tz.name().into())),
+                None => timestamp_type(),
+            },
+            time,
+        )
+        .not_null(),
     ];
     let mut keys = Vec::new();
     for (col, &g) in tags.into_iter().zip(&hidden) {
@@ -338,7 +337,6 @@ fn shape(plan: &Plan, series: Vec<SeriesRows>) -> Result<RecordBatch> {
 /// `EXPLAIN [ANALYZE]`: DataFusion's plans of each measurement's scan.
 pub(crate) async fn explain(env: &mut Env, e: &ExplainStatement) -> Result<RecordBatch> {
     let s = &e.select;
-    check_timezone(s)?;
     let (measurements, providers) = sources(env, s).await?;
     let mut plan = plan::plan(s, measurements, env.options.now)?;
     plan.providers = providers;

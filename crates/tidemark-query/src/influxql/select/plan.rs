@@ -13,7 +13,9 @@ use tidemark_influxql::{
 };
 use tidemark_storage::schema::TableSchema;
 
-use super::super::condition::{self, TimeBounds};
+use chrono_tz::Tz;
+
+use super::super::condition::{self, zone_offset, Clock, TimeBounds};
 use super::super::statement_error;
 use super::super::value::Value;
 use crate::error::Result;
@@ -141,12 +143,39 @@ pub(crate) struct OutField {
 pub(crate) struct Interval {
     pub(crate) every: i64,
     pub(crate) offset: i64,
+    /// `tz()`: windows align to this zone's wall clock (1.x `IteratorOptions.Window`).
+    pub(crate) tz: Option<Tz>,
 }
+
+/// The longest jump of a zone's offset (daylight saving), in nanoseconds.
+const MAX_ZONE_SHIFT: i64 = 3 * 3_600_000_000_000;
 
 impl Interval {
     /// The start of the window holding `t`.
     pub(crate) fn window(&self, t: i64) -> i64 {
-        t - (t - self.offset).rem_euclid(self.every)
+        let t = t.saturating_sub(self.offset);
+        let zone = self.tz.map_or(0, |tz| zone_offset(tz, t));
+        let dt = t.saturating_add(zone).rem_euclid(self.every);
+        let mut start = t.saturating_sub(dt).saturating_add(self.offset);
+        if let Some(tz) = self.tz {
+            // Across a change of offset the window starts at the new offset's wall clock.
+            let o = zone - zone_offset(tz, start);
+            if o != 0 && o.abs() < self.every {
+                start = start.saturating_add(o);
+            }
+        }
+        start
+    }
+
+    /// The start of the window after the one starting at `w` (windows of a zone with
+    /// daylight saving are an hour shorter or longer).
+    pub(crate) fn next(&self, w: i64) -> Option<i64> {
+        let next = self.window(w.checked_add(self.every)?);
+        if next > w {
+            return Some(next);
+        }
+        let next = self.window(w.checked_add(self.every)?.checked_add(MAX_ZONE_SHIFT)?);
+        (next > w).then_some(next)
     }
 }
 
@@ -170,6 +199,8 @@ pub(crate) struct Plan {
     pub(crate) soffset: usize,
     /// Rows take the time of the selected point rather than the window's start.
     pub(crate) point_time: bool,
+    /// `now()` and `tz()`.
+    pub(crate) clock: Clock,
     /// Tables that are subquery results rather than the bucket's, by measurement name.
     pub(crate) providers: HashMap<String, Arc<dyn TableProvider>>,
 }
@@ -464,11 +495,19 @@ pub(crate) fn plan(
     measurements: Vec<Arc<TableSchema>>,
     now: i64,
 ) -> Result<Plan> {
+    let tz = match &s.timezone {
+        None => None,
+        Some(name) => Some(
+            name.parse::<Tz>()
+                .map_err(|_| statement_error(format!("unable to find time zone {name}")))?,
+        ),
+    };
+    let clock = Clock { now, tz };
     if s.into.is_some() {
         return Err(statement_error("SELECT INTO is not supported"));
     }
     let cols = Columns::of(&measurements);
-    let (interval, group_tags) = group_by(s, &cols, now)?;
+    let (interval, group_tags) = group_by(s, &cols, now, tz)?;
     let expanded = expand(s, &cols, &group_tags)?;
     // `time` in the projection only names the time column.
     let expanded: Vec<(Ix, Option<String>)> = expanded
@@ -566,7 +605,7 @@ pub(crate) fn plan(
     });
     let point_time = multi
         || (aggregate && interval.is_none() && b.aggs.len() == 1 && b.aggs[0].func.is_selector());
-    let (bounds, rest) = condition::split(s.condition.as_ref(), now)?;
+    let (bounds, rest) = condition::split(s.condition.as_ref(), clock)?;
     Ok(Plan {
         measurements,
         fields,
@@ -586,6 +625,7 @@ pub(crate) fn plan(
         soffset: to_usize(s.soffset),
         point_time,
         providers: HashMap::new(),
+        clock,
     })
 }
 
@@ -603,6 +643,7 @@ fn group_by(
     s: &SelectStatement,
     cols: &Columns,
     now: i64,
+    tz: Option<Tz>,
 ) -> Result<(Option<Interval>, Vec<String>)> {
     let mut interval = None;
     let mut tags: Vec<String> = Vec::new();
@@ -641,6 +682,7 @@ fn group_by(
                 interval = Some(Interval {
                     every,
                     offset: offset.rem_euclid(every),
+                    tz,
                 });
             }
             Ix::Call(c) => {

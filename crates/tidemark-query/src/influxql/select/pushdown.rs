@@ -50,7 +50,9 @@ fn reads_input(e: &Ex) -> bool {
 
 /// Whether DataFusion can compute the query's aggregates.
 pub(crate) fn applies(plan: &Plan) -> bool {
-    plan.aggregate
+    // date_bin aligns windows to UTC, not to a zone's wall clock.
+    plan.clock.tz.is_none()
+        && plan.aggregate
         && !plan.fields.iter().any(|f| reads_input(&f.expr))
         && !plan.transforms.iter().any(|t| reads_input(&t.inner))
         && plan.aggs.iter().all(|a| {
@@ -139,13 +141,12 @@ pub(crate) async fn frame(
     plan: &Plan,
     table: &TableSchema,
 ) -> Result<Option<(DataFrame, Vec<(usize, usize)>, usize)>> {
-    let now = env.options.now;
     let mut df = super::table_frame(env, plan, table).await?;
     if let Some(f) = bounds_filter(&plan.bounds) {
         df = df.filter(f)?;
     }
     if let Some(rest) = &plan.rest {
-        df = df.filter(condition::to_filter(rest, table, now)?)?;
+        df = df.filter(condition::to_filter(rest, table, plan.clock)?)?;
     }
     let mut group: Vec<Expr> = Vec::new();
     for (i, tag) in plan.group_tags.iter().enumerate() {

@@ -69,13 +69,12 @@ pub(crate) async fn frame(
     plan: &Plan,
     table: &TableSchema,
 ) -> Result<Option<DataFrame>> {
-    let now = env.options.now;
     let mut df = super::table_frame(env, plan, table).await?;
     if let Some(f) = bounds_filter(&plan.bounds) {
         df = df.filter(f)?;
     }
     if let Some(rest) = &plan.rest {
-        df = df.filter(condition::to_filter(rest, table, now)?)?;
+        df = df.filter(condition::to_filter(rest, table, plan.clock)?)?;
     }
     let mut select: Vec<Expr> = vec![column("time")];
     for (i, tag) in plan.group_tags.iter().enumerate() {

@@ -6,6 +6,7 @@ mod select_agg;
 mod select_raw;
 mod show;
 mod subquery;
+mod timezone;
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use futures::TryStreamExt;
