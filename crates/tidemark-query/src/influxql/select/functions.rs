@@ -139,7 +139,7 @@ pub(crate) fn aggregate(
                 let (t0, v0, _) = w[0];
                 let (t1, v1, _) = w[1];
                 if let (Some(a), Some(b)) = (v0.as_f64(), v1.as_f64()) {
-                    area += (a + b) / 2.0 * (t1 - t0) as f64 / *unit as f64;
+                    area += (a + b) / 2.0 * (t1 as f64 - t0 as f64) / *unit as f64;
                 }
             }
             one(Value::Float(area))
@@ -273,7 +273,7 @@ pub(crate) fn transform(
                     let unit = unit.unwrap_or(default_unit) as f64;
                     match (v.as_f64(), v0.as_f64()) {
                         (Some(a), Some(b)) => {
-                            let d = (a - b) / ((t - t0) as f64 / unit);
+                            let d = (a - b) / ((t as f64 - t0 as f64) / unit);
                             (!non_negative || d >= 0.0).then_some(Value::Float(d))
                         }
                         _ => None,
@@ -304,7 +304,7 @@ pub(crate) fn transform(
                 sum = Some(next.clone());
                 Some(next)
             }
-            TransformFn::Elapsed(unit) => prev.map(|(t0, _)| Value::Int((t - t0) / unit.max(1))),
+            TransformFn::Elapsed(unit) => prev.map(|(t0, _)| Value::Int(t.saturating_sub(t0) / unit.max(1))),
         };
         prev = Some((t, v));
     }

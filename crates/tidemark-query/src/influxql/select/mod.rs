@@ -125,7 +125,7 @@ fn run<'a>(env: &'a mut Env, s: &'a SelectStatement) -> Running<'a> {
                 match lo {
                     Some(lo) if lo <= hi => {
                         let (first, last) = (iv.window(lo), iv.window(hi));
-                        if (last - first) / iv.every >= MAX_WINDOWS {
+                        if last.saturating_sub(first) / iv.every >= MAX_WINDOWS {
                             return Err(statement_error(format!(
                             "too many windows: GROUP BY time({}ns) over this range gives more than {MAX_WINDOWS}",
                             iv.every

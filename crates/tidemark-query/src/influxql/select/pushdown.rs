@@ -17,7 +17,7 @@ use datafusion::functions_aggregate::expr_fn::{
 use datafusion::functions_aggregate::first_last::{first_value_udaf, last_value_udaf};
 use datafusion::logical_expr::{cast, lit, ExprFunctionExt};
 use datafusion::prelude::{DataFrame, Expr};
-use tidemark_catalog::ColumnKind;
+use tidemark_catalog::{ColumnKind, FieldType};
 use tidemark_influxql::DataType;
 use tidemark_storage::schema::TableSchema;
 
@@ -69,11 +69,31 @@ pub(crate) fn applies(plan: &Plan) -> bool {
                     | AggFn::Spread
                     | AggFn::Stddev
                     | AggFn::Median
-            ) && plan
-                .inputs
-                .get(a.input)
-                .is_some_and(|i| matches!(i.cast, None | Some(DataType::Field)))
+            ) && plan.inputs.get(a.input).is_some_and(|i| {
+                matches!(i.cast, None | Some(DataType::Field))
+                    && (!needs_numbers(&a.func) || numeric_everywhere(plan, &i.name))
+            })
         })
+}
+
+/// Aggregates SQL refuses over strings and booleans (1.x skips such values).
+fn needs_numbers(f: &AggFn) -> bool {
+    matches!(
+        f,
+        AggFn::Sum | AggFn::Mean | AggFn::Stddev | AggFn::Median | AggFn::Spread
+    )
+}
+
+/// Whether `name` is a numeric field (or absent) in every measurement of the plan.
+fn numeric_everywhere(plan: &Plan, name: &str) -> bool {
+    plan.measurements.iter().all(|t| match t.column(name) {
+        Some((_, ColumnKind::Field(ft))) => matches!(
+            ft,
+            FieldType::Float | FieldType::Integer | FieldType::UInteger
+        ),
+        Some(_) => false,
+        None => true,
+    })
 }
 
 /// The aggregate expressions of aggregate `k` over `c` (non-null rows only): its value, and

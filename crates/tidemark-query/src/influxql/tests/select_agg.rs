@@ -397,3 +397,45 @@ async fn pushed_and_evaluated_aggregates_agree() {
         }
     }
 }
+
+const MORE: &[(&str, &str)] = &[
+    (
+        "SELECT count(usage) FROM cpu WHERE time >= '2024-01-01T00:00:00Z' AND time < '2024-01-01T00:01:00Z' GROUP BY time(30s, 15s)",
+        r#"+------------------+---------------------+-------+
+| iox::measurement | time                | count |
++------------------+---------------------+-------+
+| cpu              | 2023-12-31T23:59:45 | 4     |
+| cpu              | 2024-01-01T00:00:15 | 6     |
+| cpu              | 2024-01-01T00:00:45 | 2     |
++------------------+---------------------+-------+
+{"measurement_column_index":0,"tag_key_columns":[]}"#,
+    ),
+    (
+        "SELECT sum(usage) FROM cpu, mem WHERE time >= '2024-01-01T00:00:00Z' AND time < '2024-01-01T00:00:20Z' GROUP BY time(10s), host ORDER BY time DESC",
+        r#"+------------------+---------------------+------+------+
+| iox::measurement | time                | host | sum  |
++------------------+---------------------+------+------+
+| cpu              | 2024-01-01T00:00:10 | a    | 1.5  |
+| cpu              | 2024-01-01T00:00:00 | a    | 0.5  |
+| cpu              | 2024-01-01T00:00:10 | b    | 10.0 |
+| cpu              | 2024-01-01T00:00:00 | b    | 0.0  |
++------------------+---------------------+------+------+
+{"measurement_column_index":0,"tag_key_columns":[{"column_index":2,"is_projected":false,"tag_key":"host"}]}"#,
+    ),
+    (
+        "SELECT mean(usage), host FROM cpu GROUP BY host",
+        "",
+    ),
+];
+
+#[tokio::test]
+async fn offsets_descending_windows_and_series() {
+    let f = cpu().await;
+    for (q, want) in MORE {
+        match f.try_influxql(q).await {
+            Ok(got) => assert_eq!(got, *want, "{q}"),
+            Err(crate::Error::Statement(m)) => assert!(want.is_empty(), "{q}: {m}"),
+            Err(e) => panic!("{q}: {e}"),
+        }
+    }
+}

@@ -223,3 +223,44 @@ async fn cases() {
         assert_eq!(got, *want, "{q}");
     }
 }
+
+/// InfluxDB 3's metadata cutoff: SHOW TAG VALUES looks only at recent rows unless the WHERE
+/// bounds time.
+#[tokio::test]
+async fn metadata_cutoff_limits_tag_values_to_recent_rows() {
+    let f = cpu().await;
+    // A host last seen a day before the others.
+    f.write(&format!(
+        "cpu,host=old usage=1 {}",
+        super::T0 - 86_400 * super::SEC
+    ))
+    .await;
+    let statement = tidemark_influxql::parse_statement("SHOW TAG VALUES FROM cpu WITH KEY = host")
+        .expect("parse");
+    let values = |cutoff: Option<i64>| {
+        let statement = statement.clone();
+        let f = &f;
+        async move {
+            let options = crate::InfluxQlOptions {
+                now: super::NOW,
+                metadata_cutoff: cutoff,
+            };
+            let out = f
+                .query
+                .influxql(&f.bucket, &statement, &options)
+                .await
+                .expect("query");
+            let batches: Vec<_> = futures::TryStreamExt::try_collect(out.stream)
+                .await
+                .expect("batches");
+            batches.iter().map(|b| b.num_rows()).sum::<usize>()
+        }
+    };
+    assert_eq!(values(None).await, 3);
+    assert_eq!(values(Some(3_600 * super::SEC)).await, 2);
+    let bounded = f
+        .try_influxql("SHOW TAG VALUES FROM cpu WITH KEY = host WHERE time > 0")
+        .await
+        .expect("bounded");
+    assert!(bounded.contains("old"), "{bounded}");
+}
