@@ -304,7 +304,9 @@ pub(crate) fn transform(
                 sum = Some(next.clone());
                 Some(next)
             }
-            TransformFn::Elapsed(unit) => prev.map(|(t0, _)| Value::Int(t.saturating_sub(t0) / unit.max(1))),
+            TransformFn::Elapsed(unit) => {
+                prev.map(|(t0, _)| Value::Int(t.saturating_sub(t0) / unit.max(1)))
+            }
         };
         prev = Some((t, v));
     }

@@ -98,3 +98,37 @@ async fn statement_errors_have_1x_texts() {
         "{bad_regex}"
     );
 }
+
+/// Odd but parseable statements answer (rows or an error), never panic.
+#[tokio::test]
+async fn odd_statements_never_panic() {
+    let f = cpu().await;
+    for q in [
+        "SELECT mean(usage) FROM cpu WHERE time > -9223372036854775806 GROUP BY time(1ns)",
+        "SELECT count(usage) FROM cpu WHERE time >= 9223372036854775000 GROUP BY time(1h)",
+        "SELECT usage FROM cpu WHERE time < -9223372036854775806",
+        "SELECT top(usage, 9223372036854775807) FROM cpu",
+        "SELECT sample(usage, 9223372036854775807) FROM cpu",
+        "SELECT percentile(usage, 1000) FROM cpu",
+        "SELECT percentile(usage, -5) FROM cpu",
+        "SELECT usage FROM cpu LIMIT 9223372036854775807 OFFSET 9223372036854775807",
+        "SELECT elapsed(usage, 1ns) FROM cpu",
+        "SELECT moving_average(usage, 100000) FROM cpu",
+        "SELECT usage % 0, idle % 0, idle / 0, -idle FROM cpu",
+        "SELECT mean(full), sum(full), max(full) FROM disk",
+        "SELECT sum(host) FROM cpu",
+        "SELECT usage FROM cpu WHERE usage = 'x' OR host = 5 OR time = 5",
+        "SELECT usage FROM cpu WHERE time > now() + 10000w",
+        "SELECT * FROM cpu GROUP BY /nomatch/",
+        "SELECT ln(-1), log(usage, 0), acos(5) FROM cpu",
+        "SELECT derivative(usage, 1ns) FROM cpu",
+        "SELECT mean(usage) FROM cpu GROUP BY time(1m, now())",
+        "SELECT difference(host) FROM cpu",
+        "SHOW TAG VALUES WITH KEY =~ /.*/ WHERE usage > 1",
+        "SHOW SERIES WHERE time > 0 LIMIT 0 OFFSET 100",
+        "EXPLAIN ANALYZE SELECT mode(usage) FROM cpu",
+        "SELECT count(usage) FROM (SELECT usage FROM (SELECT usage FROM cpu))",
+    ] {
+        let _ = f.try_influxql(q).await;
+    }
+}
