@@ -486,6 +486,18 @@ async fn select_series_epochs_and_chunks() {
         );
     }
 
+    // tz() writes times at the zone's offset, as 1.x does.
+    let r = q(
+        &s,
+        "telegraf",
+        "SELECT usage FROM cpu WHERE host = 'b' tz('America/Chicago')",
+    )
+    .await;
+    assert_eq!(
+        r.expect(200)["results"][0]["series"][0]["values"],
+        json!([["2023-12-31T18:00:00-06:00", 3.25]])
+    );
+
     // The database and retention policy in the statement.
     let r = q(&s, "", r#"SELECT free FROM "telegraf"."autogen"."mem""#).await;
     assert_eq!(

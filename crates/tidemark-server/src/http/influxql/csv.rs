@@ -41,7 +41,7 @@ fn cell(out: &mut String, c: &Cell, epoch: i64) {
             field(out, s);
             Ok(())
         }
-        Cell::Time(t) => write!(out, "{}", t.div_euclid(epoch)),
+        Cell::Time(t) | Cell::Zoned(t, _) => write!(out, "{}", t.div_euclid(epoch)),
     };
 }
 

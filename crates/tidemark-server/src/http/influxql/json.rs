@@ -7,7 +7,7 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
 use super::series::{Cell, Series, StatementResult};
-use crate::http::response::rfc3339;
+use crate::http::response::{rfc3339, rfc3339_in};
 
 /// How values are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,6 +141,10 @@ impl Serialize for CellOut<'_> {
             Cell::Time(t) => match self.style.epoch {
                 Some(unit) => s.serialize_i64(t.div_euclid(unit)),
                 None => s.serialize_str(&rfc3339(*t)),
+            },
+            Cell::Zoned(t, offset) => match self.style.epoch {
+                Some(unit) => s.serialize_i64(t.div_euclid(unit)),
+                None => s.serialize_str(&rfc3339_in(*t, *offset)),
             },
         }
     }
@@ -284,6 +288,27 @@ mod tests {
         }];
         let got = text(encode(&r, Some(1_000_000), false));
         assert!(got.contains(r#""values":[[-1],[1]]"#), "{got}");
+    }
+
+    #[test]
+    fn zoned_times_carry_their_offset() {
+        let r = vec![StatementResult {
+            statement_id: 0,
+            series: vec![Series {
+                name: "m".into(),
+                columns: vec!["time".into()],
+                values: vec![vec![Cell::Zoned(1_500_000_000, -6 * 3600)]],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }];
+        let got = text(encode(&r, None, false));
+        assert!(
+            got.contains(r#"[["1969-12-31T18:00:01.5-06:00"]]"#),
+            "{got}"
+        );
+        let got = text(encode(&r, Some(1_000_000_000), false));
+        assert!(got.contains("[[1]]"), "{got}");
     }
 
     #[test]

@@ -6,12 +6,14 @@
 //! measurement becomes the series `name`, the group tags its `tags`; neither the measurement
 //! column nor a group tag that was not selected is a column of the series.
 
+use arrow::array::timezone::Tz;
 use arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
     TimestampNanosecondArray, UInt64Array,
 };
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Schema, TimeUnit};
+use chrono::{Offset, TimeZone};
 use serde::Deserialize;
 use tidemark_query::{GROUP_KEY_METADATA, MEASUREMENT_COLUMN};
 
@@ -26,6 +28,9 @@ pub(crate) enum Cell {
     Str(String),
     /// Nanoseconds since the epoch; the encoder decides how it is written.
     Time(i64),
+    /// A time in the zone `tz('...')` asked for: nanoseconds since the epoch and the zone's
+    /// offset from UTC at that instant, in seconds (1.x writes such times with their offset).
+    Zoned(i64, i32),
 }
 
 /// A series, or a slice of one in chunked mode.
@@ -263,7 +268,15 @@ pub(crate) fn cells(array: &ArrayRef) -> Vec<Cell> {
     };
     let any = a.as_any();
     if let Some(v) = any.downcast_ref::<TimestampNanosecondArray>() {
-        each(v, |i| Cell::Time(v.value(i)))
+        match zone(a.data_type()) {
+            Some(tz) => each(v, |i| {
+                let nanos = v.value(i);
+                let instant = chrono::DateTime::from_timestamp_nanos(nanos).naive_utc();
+                let offset = tz.offset_from_utc_datetime(&instant).fix();
+                Cell::Zoned(nanos, offset.local_minus_utc())
+            }),
+            None => each(v, |i| Cell::Time(v.value(i))),
+        }
     } else if let Some(v) = any.downcast_ref::<Int64Array>() {
         each(v, |i| Cell::Int(v.value(i)))
     } else if let Some(v) = any.downcast_ref::<UInt64Array>() {
@@ -276,6 +289,16 @@ pub(crate) fn cells(array: &ArrayRef) -> Vec<Cell> {
         each(v, |i| Cell::Str(v.value(i).to_owned()))
     } else {
         vec![Cell::Null; a.len()]
+    }
+}
+
+/// The zone of a timestamp column, if it has one that is not UTC.
+fn zone(data_type: &DataType) -> Option<Tz> {
+    match data_type {
+        DataType::Timestamp(_, Some(name)) if !matches!(name.as_ref(), "UTC" | "+00:00" | "Z") => {
+            name.parse().ok()
+        }
+        _ => None,
     }
 }
 
@@ -410,7 +433,11 @@ pub(crate) mod tests {
             arrow::array::TimestampSecondArray::from(vec![Some(1), None])
                 .with_timezone("America/Chicago"),
         );
-        assert_eq!(cells(&zoned), vec![Cell::Time(1_000_000_000), Cell::Null]);
+        // Chicago is six hours behind UTC in January 1970.
+        assert_eq!(
+            cells(&zoned),
+            vec![Cell::Zoned(1_000_000_000, -6 * 3600), Cell::Null]
+        );
         let dict: ArrayRef = Arc::new(
             vec!["x", "y"]
                 .into_iter()
