@@ -319,6 +319,17 @@ pub(crate) async fn series(env: &Env, s: &ShowSeriesStatement) -> Result<RecordB
     result(vec![String::new(); keys.len()], vec![strings("key", &keys)])
 }
 
+/// A single total: 1.x names the estimated series and measurement cardinalities
+/// `cardinality estimation` (ours are exact) and the exact ones `count`.
+fn total(s: &ShowCardinalityStatement, n: i64) -> Column {
+    let name = if s.exact {
+        "count"
+    } else {
+        "cardinality estimation"
+    };
+    Column::new(name, DataType::Int64, vec![Value::Int(n)])
+}
+
 pub(crate) async fn cardinality(env: &Env, s: &ShowCardinalityStatement) -> Result<RecordBatch> {
     if !s.group_by.is_empty() {
         return Err(statement_error(
@@ -346,8 +357,7 @@ pub(crate) async fn cardinality(env: &Env, s: &ShowCardinalityStatement) -> Resu
                 };
                 n += i64::from(keep);
             }
-            let column = Column::new("count", DataType::Int64, vec![Value::Int(n)]);
-            return result(vec![String::new()], vec![column]);
+            return result(vec![String::new()], vec![total(s, n)]);
         }
         CardinalityKind::Series => {
             for table in &tables {
@@ -381,6 +391,10 @@ pub(crate) async fn cardinality(env: &Env, s: &ShowCardinalityStatement) -> Resu
                 per.push((table.name.clone(), n));
             }
         }
+    }
+    if !s.exact && s.kind == CardinalityKind::Series {
+        let n = per.iter().map(|(_, n)| n).sum();
+        return result(vec![String::new()], vec![total(s, n)]);
     }
     per.retain(|(_, n)| *n > 0);
     let per = page(per, s.limit, s.offset);

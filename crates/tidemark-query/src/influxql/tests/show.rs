@@ -4,6 +4,24 @@ use super::cpu;
 
 const CASES: &[(&str, &str)] = &[
     (
+        "SHOW SERIES CARDINALITY",
+        r#"+------------------+------------------------+
+| iox::measurement | cardinality estimation |
++------------------+------------------------+
+|                  | 4                      |
++------------------+------------------------+
+{"measurement_column_index":0,"tag_key_columns":[]}"#,
+    ),
+    (
+        "SHOW MEASUREMENT EXACT CARDINALITY WHERE host = 'a'",
+        r#"+------------------+-------+
+| iox::measurement | count |
++------------------+-------+
+|                  | 2     |
++------------------+-------+
+{"measurement_column_index":0,"tag_key_columns":[]}"#,
+    ),
+    (
         "SHOW MEASUREMENTS",
         r#"+------------------+------+
 | iox::measurement | name |
@@ -161,11 +179,11 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         "SHOW MEASUREMENT CARDINALITY",
-        r#"+------------------+-------+
-| iox::measurement | count |
-+------------------+-------+
-|                  | 3     |
-+------------------+-------+
+        r#"+------------------+------------------------+
+| iox::measurement | cardinality estimation |
++------------------+------------------------+
+|                  | 3                      |
++------------------+------------------------+
 {"measurement_column_index":0,"tag_key_columns":[]}"#,
     ),
     (
