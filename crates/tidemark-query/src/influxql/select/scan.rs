@@ -109,12 +109,28 @@ pub(crate) async fn frame(
     let Some(present) = present else {
         return Ok(None);
     };
+    // Points of several series at one time come in series key order, as in 1.x (and the same
+    // way every time): the series' other tags break the tie (read after the inputs, unused).
+    let tiebreak: Vec<&str> = if plan.aggregate {
+        Vec::new()
+    } else {
+        table
+            .sort_key()
+            .into_iter()
+            .filter(|t| !plan.group_tags.iter().any(|g| g == t))
+            .collect()
+    };
+    for (j, tag) in tiebreak.iter().enumerate() {
+        select.push(cast(column(tag), ArrowType::Utf8).alias(format!("__s{j}")));
+    }
     df = df.filter(present)?.select(select)?;
     let mut sort: Vec<SortExpr> = (0..plan.group_tags.len())
         .map(|i| column(&format!("__g{i}")).sort(true, true))
         .collect();
     let limited = scan_limits(plan);
-    sort.push(column("time").sort(!(limited && plan.descending), true));
+    let ascending = !(limited && plan.descending);
+    sort.push(column("time").sort(ascending, true));
+    sort.extend((0..tiebreak.len()).map(|j| column(&format!("__s{j}")).sort(ascending, true)));
     df = df.sort(sort)?;
     if limited {
         df = df.limit(plan.offset, Some(plan.limit))?;
