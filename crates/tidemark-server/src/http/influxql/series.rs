@@ -8,7 +8,7 @@
 
 use arrow::array::timezone::Tz;
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
     TimestampNanosecondArray, UInt64Array,
 };
 use arrow::compute::cast;
@@ -165,60 +165,66 @@ impl Splitter {
             return done;
         }
         let names = self.shape.measurement.map(|i| strings(batch.column(i)));
-        let tags: Vec<(String, Vec<Option<String>>)> = self
+        let tags: Vec<StringArray> = self
             .shape
             .tags
             .iter()
-            .map(|(k, i)| (k.clone(), strings(batch.column(*i))))
+            .map(|(_, i)| strings(batch.column(*i)))
             .collect();
-        let columns: Vec<Vec<Cell>> = self
+        let mut columns: Vec<std::vec::IntoIter<Cell>> = self
             .shape
             .output
             .iter()
-            .map(|i| cells(batch.column(*i)))
+            .map(|i| cells(batch.column(*i)).into_iter())
             .collect();
-        let mut columns: Vec<std::vec::IntoIter<Cell>> =
-            columns.into_iter().map(Vec::into_iter).collect();
         for row in 0..rows {
-            let name = names
-                .as_ref()
-                .and_then(|n| n[row].clone())
-                .unwrap_or_default();
-            let row_tags: Vec<(String, String)> = tags
-                .iter()
-                .map(|(k, v)| (k.clone(), v[row].clone().unwrap_or_default()))
-                .collect();
+            let name = names.as_ref().map_or("", |n| text(n, row));
             let values: Vec<Cell> = columns
                 .iter_mut()
                 .map(|c| c.next().unwrap_or(Cell::Null))
                 .collect();
-            let same = self
-                .current
-                .as_ref()
-                .is_some_and(|s| s.name == name && s.tags == row_tags);
-            if same {
-                if let Some(cur) = self.current.as_mut() {
+            // Compared in place: a new series is the only time anything is allocated.
+            let same = self.current.as_ref().is_some_and(|s| {
+                s.name == name
+                    && s.tags
+                        .iter()
+                        .zip(&tags)
+                        .all(|((_, value), column)| value == text(column, row))
+            });
+            match self.current.as_mut() {
+                Some(cur) if same => {
                     if cur.values.len() >= self.chunk_size {
-                        let mut full = std::mem::take(cur);
+                        let next = Series {
+                            name: cur.name.clone(),
+                            tags: cur.tags.clone(),
+                            columns: cur.columns.clone(),
+                            ..Series::default()
+                        };
+                        let mut full = std::mem::replace(cur, next);
                         full.partial = true;
-                        cur.name = full.name.clone();
-                        cur.tags = full.tags.clone();
-                        cur.columns = full.columns.clone();
                         done.push(full);
                     }
                     cur.values.push(values);
                 }
-            } else {
-                if let Some(finished) = self.current.take() {
-                    done.push(finished);
+                _ => {
+                    let row_tags = self
+                        .shape
+                        .tags
+                        .iter()
+                        .zip(&tags)
+                        .map(|((key, _), column)| (key.clone(), text(column, row).to_owned()))
+                        .collect();
+                    let started = Series {
+                        name: name.to_owned(),
+                        tags: row_tags,
+                        columns: self.shape.columns.clone(),
+                        values: vec![values],
+                        partial: false,
+                    };
+                    if let Some(finished) = self.current.replace(started) {
+                        done.push(finished);
+                    }
                 }
-                self.current = Some(Series {
-                    name,
-                    tags: row_tags,
-                    columns: self.shape.columns.clone(),
-                    values: vec![values],
-                    partial: false,
-                });
             }
         }
         done
@@ -230,16 +236,21 @@ impl Splitter {
     }
 }
 
-/// A column as optional strings (measurement names and tag values).
-fn strings(array: &ArrayRef) -> Vec<Option<String>> {
-    match cast(array, &DataType::Utf8) {
-        Ok(a) => {
-            let a = a.as_string::<i32>();
-            (0..a.len())
-                .map(|i| a.is_valid(i).then(|| a.value(i).to_owned()))
-                .collect()
-        }
-        Err(_) => vec![None; array.len()],
+/// A column as strings (measurement names and tag values); a column that cannot be read as
+/// text reads as nulls.
+fn strings(array: &ArrayRef) -> StringArray {
+    cast(array, &DataType::Utf8)
+        .ok()
+        .and_then(|a| a.as_any().downcast_ref::<StringArray>().cloned())
+        .unwrap_or_else(|| StringArray::new_null(array.len()))
+}
+
+/// A row's text; null is empty, as 1.x shows a missing tag.
+fn text(column: &StringArray, row: usize) -> &str {
+    if column.is_valid(row) {
+        column.value(row)
+    } else {
+        ""
     }
 }
 
@@ -449,6 +460,42 @@ pub(crate) mod tests {
         );
         let small: ArrayRef = Arc::new(arrow::array::Int32Array::from(vec![Some(-3), None]));
         assert_eq!(cells(&small), vec![Cell::Int(-3), Cell::Null]);
+    }
+
+    #[test]
+    fn any_chunk_size_and_batching_gives_the_same_rows() {
+        let batch = grouped();
+        let mut whole = Splitter::new(&batch.schema(), usize::MAX);
+        let mut want = whole.push(&batch);
+        want.extend(whole.finish());
+        for chunk in 1..5 {
+            for cut in 0..=batch.num_rows() {
+                let mut s = Splitter::new(&batch.schema(), chunk);
+                let mut got = s.push(&batch.slice(0, cut));
+                got.extend(s.push(&batch.slice(cut, batch.num_rows() - cut)));
+                got.extend(s.finish());
+                assert!(got.iter().all(|g| g.values.len() <= chunk));
+                // Gluing each run of partial slices back together gives the whole series.
+                let mut glued: Vec<Series> = Vec::new();
+                let mut open = false;
+                for mut g in got {
+                    match glued.last_mut() {
+                        Some(last) if open => last.values.append(&mut g.values),
+                        _ => glued.push(g.clone()),
+                    }
+                    open = g.partial;
+                    if let Some(last) = glued.last_mut() {
+                        last.partial = false;
+                    }
+                }
+                // Debug text, because NaN is not equal to itself.
+                assert_eq!(
+                    format!("{glued:?}"),
+                    format!("{want:?}"),
+                    "chunk {chunk}, cut {cut}"
+                );
+            }
+        }
     }
 
     #[test]
