@@ -212,6 +212,9 @@ impl Service {
     ) -> Result<QueryOutput> {
         match statement {
             Statement::ShowDatabases => self.show_databases(p).await,
+            // The bucket and mapping a v1 write would create (its retention, not `WITH
+            // DURATION`'s: the bucket API sets retention); an existing database is success,
+            // because Telegraf's v1 output sends this on every start.
             Statement::CreateDatabase(c) => {
                 let rp = c.retention_policy.as_ref().and_then(|r| r.name.as_deref());
                 self.resolve_v1(p, &c.name, rp, true).await?;
@@ -229,9 +232,10 @@ impl Service {
                 };
                 self.show_retention_policies(p, &db).await
             }
-            Statement::DropMeasurement(_) => Err(statement_error(
-                "DROP MEASUREMENT is not supported: delete the bucket's data instead",
-            )),
+            // Like InfluxDB 3, rows are never deleted by statement.
+            Statement::DropMeasurement(_) => {
+                Err(statement_error("DROP MEASUREMENT is not supported"))
+            }
             Statement::Delete(_) => Err(statement_error("DELETE is not supported")),
             Statement::Unsupported(u) => Err(statement_error(unsupported(u.kind))),
             _ => {
