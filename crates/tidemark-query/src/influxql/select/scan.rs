@@ -8,7 +8,9 @@ use datafusion::arrow::array::{Array, StringArray, TimestampNanosecondArray};
 use datafusion::arrow::datatypes::DataType as ArrowType;
 use datafusion::common::ScalarValue;
 use datafusion::functions::expr_fn::coalesce;
-use datafusion::logical_expr::{cast, lit, SortExpr};
+use datafusion::functions_aggregate::expr_fn::{first_value, last_value};
+use datafusion::functions_window::expr_fn::row_number;
+use datafusion::logical_expr::{cast, lit, ExprFunctionExt, SortExpr};
 use datafusion::prelude::{DataFrame, Expr};
 use tidemark_catalog::ColumnKind;
 use tidemark_influxql::DataType;
@@ -62,6 +64,14 @@ fn drivers(plan: &Plan) -> Vec<usize> {
 /// Whether the scan can apply LIMIT/OFFSET itself: a raw query over one series.
 pub(crate) fn scan_limits(plan: &Plan) -> bool {
     !plan.aggregate && plan.transforms.is_empty() && plan.group_tags.is_empty() && plan.limit > 0
+}
+
+/// For a raw query with LIMIT over several series: how many rows of each series can show.
+fn per_series_rows(plan: &Plan) -> Option<u64> {
+    let rows = plan.offset.checked_add(plan.limit)?;
+    (!plan.aggregate && plan.transforms.is_empty() && !plan.group_tags.is_empty() && plan.limit > 0)
+        .then(|| u64::try_from(rows).ok())
+        .flatten()
 }
 
 pub(crate) async fn frame(
@@ -123,7 +133,47 @@ pub(crate) async fn frame(
     for (j, tag) in tiebreak.iter().enumerate() {
         select.push(cast(column(tag), ArrowType::Utf8).alias(format!("__s{j}")));
     }
+    let inputs = plan.inputs.len();
     df = df.filter(present)?.select(select)?;
+    if plan.limit == 1 && plan.offset == 0 && per_series_rows(plan).is_some() {
+        // One row per series: its first or last row by an aggregation, without sorting the
+        // rows (TSBS's lastpoint). Every column picks from the same row: one total order.
+        let mut order = vec![column("time").sort(true, true)];
+        order.extend((0..tiebreak.len()).map(|j| column(&format!("__s{j}")).sort(true, true)));
+        let pick = |e: Expr| {
+            if plan.descending {
+                last_value(e, order.clone())
+            } else {
+                first_value(e, order.clone())
+            }
+        };
+        let groups: Vec<Expr> = (0..plan.group_tags.len())
+            .map(|i| column(&format!("__g{i}")))
+            .collect();
+        let mut aggs = vec![pick(column("time")).alias("time")];
+        aggs.extend((0..inputs).map(|i| pick(column(&format!("__i{i}"))).alias(format!("__i{i}"))));
+        let mut columns = vec![column("time")];
+        columns.extend(groups.iter().cloned());
+        columns.extend((0..inputs).map(|i| column(&format!("__i{i}"))));
+        let sort = groups.iter().map(|g| g.clone().sort(true, true)).collect();
+        let df = df.aggregate(groups, aggs)?.select(columns)?.sort(sort)?;
+        return Ok(Some(df));
+    }
+    if let Some(n) = per_series_rows(plan) {
+        // Only the first rows of each series (in the query's order) can be answered: number
+        // them per series and keep those, so the rest are never read into the evaluator
+        // (TSBS's `SELECT * FROM cpu GROUP BY hostname ORDER BY time DESC LIMIT 1`).
+        let partition: Vec<Expr> = (0..plan.group_tags.len())
+            .map(|i| column(&format!("__g{i}")))
+            .collect();
+        let order = vec![column("time").sort(!plan.descending, true)];
+        let rn = row_number()
+            .partition_by(partition)
+            .order_by(order)
+            .build()?
+            .alias("__rn");
+        df = df.window(vec![rn])?.filter(column("__rn").lt_eq(lit(n)))?;
+    }
     let mut sort: Vec<SortExpr> = (0..plan.group_tags.len())
         .map(|i| column(&format!("__g{i}")).sort(true, true))
         .collect();

@@ -3,6 +3,7 @@
 mod errors;
 mod perf;
 mod select_agg;
+mod select_more;
 mod select_raw;
 mod show;
 mod subquery;

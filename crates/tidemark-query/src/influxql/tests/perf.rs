@@ -27,6 +27,8 @@ async fn timing() {
         "SELECT usage_user FROM cpu WHERE hostname = 'host_3'",
         "SELECT mode(usage_user) FROM cpu GROUP BY time(1h)",
         "SELECT * FROM cpu LIMIT 10",
+        "SELECT * FROM cpu GROUP BY hostname ORDER BY time DESC LIMIT 1",
+        "SELECT * FROM cpu WHERE usage_user > 1990",
     ] {
         let start = std::time::Instant::now();
         let out = f.try_influxql(q).await.expect("query");
