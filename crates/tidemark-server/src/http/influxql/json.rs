@@ -6,6 +6,7 @@
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 
+use super::go_float::GoFloats;
 use super::series::{Cell, Series, StatementResult};
 use crate::http::response::{rfc3339, rfc3339_in};
 
@@ -201,11 +202,15 @@ pub(crate) fn error(message: &str, pretty: bool) -> Vec<u8> {
 fn write<T: Serialize>(value: &T, pretty: bool) -> Vec<u8> {
     let mut out = Vec::new();
     let written = if pretty {
-        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
-        let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
-        value.serialize(&mut ser)
+        let formatter = GoFloats(serde_json::ser::PrettyFormatter::with_indent(b"    "));
+        value.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut out, formatter,
+        ))
     } else {
-        serde_json::to_writer(&mut out, value)
+        let formatter = GoFloats(serde_json::ser::CompactFormatter);
+        value.serialize(&mut serde_json::Serializer::with_formatter(
+            &mut out, formatter,
+        ))
     };
     match written {
         Ok(()) => out,
@@ -272,6 +277,22 @@ mod tests {
             "\n"
         );
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn small_floats_are_written_as_go_writes_them() {
+        let r = vec![StatementResult {
+            statement_id: 0,
+            series: vec![Series {
+                name: "m".into(),
+                columns: vec!["v".into()],
+                values: vec![vec![Cell::Float(0.000001)], vec![Cell::Float(1e-7)]],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }];
+        let got = text(encode(&r, None, false));
+        assert!(got.contains(r#""values":[[0.000001],[1e-7]]"#), "{got}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! parameters are read in `request.rs`.
 
 mod csv;
+mod go_float;
 mod json;
 mod msgpack;
 mod request;
