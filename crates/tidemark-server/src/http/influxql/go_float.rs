@@ -10,7 +10,7 @@ use serde_json::ser::Formatter;
 /// A float as Go writes it.
 pub(crate) fn go_float(v: f64) -> String {
     let abs = v.abs();
-    if abs != 0.0 && (abs < 1e-6 || abs >= 1e21) {
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
         let e = format!("{v:e}");
         // Go writes a sign on positive exponents (`e+21`); Rust writes none.
         match e.split_once('e') {
