@@ -242,9 +242,9 @@ pub(crate) fn static_type(plan: &Plan, e: &Ex) -> ArrowType {
         },
         Ex::Transform(k) => match plan.transforms.get(*k) {
             Some(t) => match t.func {
-                TransformFn::Derivative { .. } | TransformFn::MovingAverage(_) => {
-                    ArrowType::Float64
-                }
+                TransformFn::Derivative { .. }
+                | TransformFn::MovingAverage(_)
+                | TransformFn::Ema { .. } => ArrowType::Float64,
                 TransformFn::Elapsed(_) => ArrowType::Int64,
                 _ => static_type(plan, &t.inner),
             },

@@ -125,6 +125,14 @@ pub(crate) enum TransformFn {
     MovingAverage(usize),
     CumulativeSum,
     Elapsed(i64),
+    /// `exponential_moving_average` (order 1), `double_…` (2), `triple_…` (3): gota's EMA,
+    /// DEMA and TEMA, as 1.x computes them.
+    Ema {
+        order: u8,
+        period: usize,
+        hold: usize,
+        simple_warmup: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -219,6 +227,9 @@ const SELECTORS: &[&str] = &[
     "sample",
 ];
 const TRANSFORMS: &[&str] = &[
+    "exponential_moving_average",
+    "double_exponential_moving_average",
+    "triple_exponential_moving_average",
     "derivative",
     "non_negative_derivative",
     "difference",
@@ -231,9 +242,6 @@ const TECHNICAL: &[&str] = &[
     "holt_winters",
     "holt_winters_with_fit",
     "chande_momentum_oscillator",
-    "exponential_moving_average",
-    "double_exponential_moving_average",
-    "triple_exponential_moving_average",
     "relative_strength_index",
     "triple_exponential_derivative",
     "kaufmans_efficiency_ratio",
@@ -629,6 +637,64 @@ pub(crate) fn plan(
     })
 }
 
+/// `xxx_exponential_moving_average(x, period[, hold_period[, warmup_type]])`.
+fn ema(name: &str, args: &[Ix]) -> Result<TransformFn> {
+    arg_range(name, args, 2, 4)?;
+    let order = match name {
+        "exponential_moving_average" => 1u8,
+        "double_exponential_moving_average" => 2,
+        _ => 3,
+    };
+    let period = match args.get(1) {
+        Some(Ix::Literal(Literal::Integer(n))) if *n >= 1 => *n as usize,
+        Some(Ix::Literal(Literal::Integer(_))) => {
+            return Err(statement_error(format!(
+                "{name} period must be greater than or equal to 1"
+            )))
+        }
+        _ => return Err(statement_error(format!("{name} period must be an integer"))),
+    };
+    let simple_warmup = match args.get(3) {
+        None => false,
+        Some(Ix::Literal(Literal::String(w))) if w == "exponential" => false,
+        Some(Ix::Literal(Literal::String(w))) if w == "simple" => true,
+        Some(Ix::Literal(Literal::String(w))) => {
+            return Err(statement_error(format!(
+                "{name} warmup type must be one of: 'exponential' 'simple', got '{w}'"
+            )))
+        }
+        Some(_) => {
+            return Err(statement_error(format!(
+                "{name} warmup type must be a string"
+            )))
+        }
+    };
+    // gota's WarmCount: EMA needs period-1 values; DEMA and TEMA warmed by SMA need that once
+    // per stage.
+    let warm = period - 1;
+    let default_hold = if simple_warmup {
+        warm * usize::from(order)
+    } else {
+        warm
+    };
+    let hold = match args.get(2) {
+        None => default_hold,
+        Some(Ix::Literal(Literal::Integer(-1))) => default_hold,
+        Some(Ix::Literal(Literal::Integer(h))) if *h >= 0 => *h as usize,
+        Some(_) => {
+            return Err(statement_error(format!(
+                "{name} hold period must be greater than or equal to 0"
+            )))
+        }
+    };
+    Ok(TransformFn::Ema {
+        order,
+        period,
+        hold,
+        simple_warmup,
+    })
+}
+
 fn uses_agg(e: &Ex) -> bool {
     match e {
         Ex::Agg(_) => true,
@@ -969,6 +1035,9 @@ impl Builder {
                     }
                 }
             }
+            "exponential_moving_average"
+            | "double_exponential_moving_average"
+            | "triple_exponential_moving_average" => ema(name, args)?,
             _ => {
                 arg_range(name, args, 1, 2)?;
                 TransformFn::Elapsed(duration(args.get(1))?.unwrap_or(1))

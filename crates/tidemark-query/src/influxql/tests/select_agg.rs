@@ -439,3 +439,41 @@ async fn offsets_descending_windows_and_series() {
         }
     }
 }
+
+#[tokio::test]
+async fn exponential_moving_averages_follow_1x() {
+    let f = cpu().await;
+    let got = f
+        .try_influxql("SELECT exponential_moving_average(usage, 3) FROM cpu WHERE host = 'b'")
+        .await
+        .expect("ema");
+    let values: Vec<String> = got
+        .lines()
+        .filter(|l| l.starts_with("| cpu"))
+        .map(|l| l.rsplit('|').nth(1).unwrap_or("").trim().to_owned())
+        .collect();
+    let want = [
+        40.0 / 3.0,
+        21.666_666_666_666_668,
+        30.833_333_333_333_336,
+        40.416_666_666_666_67,
+    ];
+    assert_eq!(values.len(), want.len(), "{got}");
+    for (v, w) in values.iter().zip(want) {
+        let v: f64 = v.parse().expect("number");
+        assert!((v - w).abs() < 1e-9, "{v} vs {w}\n{got}");
+    }
+    // DEMA and TEMA over windows, hold period and simple warmup accepted.
+    for q in [
+        "SELECT double_exponential_moving_average(mean(usage), 2) FROM cpu WHERE time >= '2024-01-01T00:00:00Z' AND time < '2024-01-01T00:01:00Z' GROUP BY time(10s)",
+        "SELECT triple_exponential_moving_average(usage, 2, 0, 'simple') FROM cpu",
+    ] {
+        let out = f.try_influxql(q).await.expect(q);
+        assert!(out.lines().any(|l| l.starts_with("| cpu")), "{q}\n{out}");
+    }
+    assert_eq!(
+        f.iql_err("SELECT exponential_moving_average(usage, 0) FROM cpu")
+            .await,
+        "exponential_moving_average period must be greater than or equal to 1"
+    );
+}
