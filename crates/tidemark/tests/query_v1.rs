@@ -78,6 +78,29 @@ async fn show_statements_answer_in_1x_shape() {
         &json!({"results":[{"statement_id":0,"series":[{"name":"retention_policies","columns":["name","duration","shardGroupDuration","replicaN","default"],"values":[["autogen","0s","168h0m0s",1,true]]}]}]})
     );
 
+    let r = q(&s, "telegraf", "SHOW TAG VALUES WITH KEY = host").await;
+    assert_eq!(
+        r.expect(200)["results"][0]["series"],
+        json!([
+            {"name":"cpu","columns":["key","value"],"values":[["host","a"],["host","b"]]},
+            {"name":"mem","columns":["key","value"],"values":[["host","a"]]}
+        ])
+    );
+    let r = q(&s, "telegraf", "SHOW FIELD KEYS").await;
+    assert_eq!(
+        r.expect(200)["results"][0]["series"],
+        json!([
+            {"name":"cpu","columns":["fieldKey","fieldType"],"values":[["usage","float"]]},
+            {"name":"mem","columns":["fieldKey","fieldType"],"values":[["free","integer"]]}
+        ])
+    );
+    // 1.x gives SHOW SERIES one series without a name.
+    let r = q(&s, "telegraf", "SHOW SERIES").await;
+    assert_eq!(
+        r.expect(200)["results"][0]["series"],
+        json!([{"columns":["key"],"values":[["cpu,host=a"], ["cpu,host=b"], ["mem,host=a"]]}])
+    );
+
     // The database in the statement wins over the parameter.
     let r = q(&s, "nope", "SHOW MEASUREMENTS ON telegraf").await;
     assert_eq!(
