@@ -509,6 +509,20 @@ async fn select_series_epochs_and_chunks() {
         );
     }
 
+    // Windows with fill(null): empty windows are nulls.
+    let r = get(
+        &s,
+        &format!(
+            "db=telegraf&epoch=s&q={}",
+            enc("SELECT mean(usage) FROM cpu WHERE time >= '2024-01-01T00:00:00Z' AND time < '2024-01-01T00:00:15Z' GROUP BY time(5s)")
+        ),
+    )
+    .await;
+    assert_eq!(
+        r.expect(200)["results"][0]["series"],
+        json!([{"name":"cpu","columns":["time","mean"],"values":[[T0, 2.375], [T0 + 5, null], [T0 + 10, 2]]}])
+    );
+
     // tz() writes times at the zone's offset, as 1.x does.
     let r = q(
         &s,
