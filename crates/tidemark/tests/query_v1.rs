@@ -591,3 +591,44 @@ async fn select_series_epochs_and_chunks() {
         )
     );
 }
+
+#[tokio::test]
+async fn chunks_default_to_ten_thousand_rows() {
+    let s = setup().await;
+    let lines: String = (0..25_000)
+        .map(|i| format!("big v={i}i {}\n", T0 * 1_000_000_000 + i))
+        .collect();
+    let r = send(s.op(Method::POST, "/write?db=telegraf").body(lines)).await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = get(
+        &s,
+        &format!(
+            "db=telegraf&chunked=true&epoch=ns&q={}",
+            enc("SELECT v FROM big")
+        ),
+    )
+    .await;
+    let docs = documents(&r.text);
+    let shape: Vec<(usize, bool, bool)> = docs
+        .iter()
+        .map(|d| {
+            let result = &d["results"][0];
+            let series = &result["series"][0];
+            (
+                series["values"].as_array().unwrap().len(),
+                series["partial"] == json!(true),
+                result["partial"] == json!(true),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            (10_000, true, true),
+            (10_000, true, true),
+            (5_000, false, false)
+        ]
+    );
+    let last = &docs[2]["results"][0]["series"][0]["values"];
+    assert_eq!(last[4_999], json!([T0 * 1_000_000_000 + 24_999, 24_999]));
+}
