@@ -6,6 +6,7 @@ use std::collections::HashMap;
 
 use super::super::value::Value;
 use super::plan::{AggFn, Math, TransformFn};
+use super::technical::Indicator;
 
 /// A point a function gives: its time, value, and the row it came from (for selectors, whose
 /// companion fields and tags are read from that row).
@@ -262,7 +263,7 @@ pub(crate) fn transform(
     let mut prev: Option<(i64, &Value)> = None;
     let mut sum: Option<Value> = None;
     let mut window: std::collections::VecDeque<f64> = std::collections::VecDeque::new();
-    let mut emas: Vec<Ema> = Vec::new();
+    let mut indicator: Option<Indicator> = None;
     let mut count = 0usize;
     for (i, v) in values.iter().enumerate() {
         if v.is_null() {
@@ -306,20 +307,19 @@ pub(crate) fn transform(
                 sum = Some(next.clone());
                 Some(next)
             }
-            TransformFn::Ema {
-                order,
+            TransformFn::Technical {
+                kind,
                 period,
                 hold,
                 simple_warmup,
             } => {
-                if emas.is_empty() {
-                    emas = (0..order)
-                        .map(|_| Ema::new(period, simple_warmup))
-                        .collect();
-                }
+                let ind =
+                    indicator.get_or_insert_with(|| Indicator::new(kind, period, simple_warmup));
+                let hold = hold.unwrap_or_else(|| ind.warm_count());
                 count += 1;
-                let x = chained(&mut emas, v.as_f64().unwrap_or(0.0));
-                (count > hold).then_some(Value::Float(x))
+                let x = ind.add(v.as_f64().unwrap_or(0.0));
+                (count > hold && !(kind.hides_infinite() && x.is_infinite()))
+                    .then_some(Value::Float(x))
             }
             TransformFn::Elapsed(unit) => {
                 prev.map(|(t0, _)| Value::Int(t.saturating_sub(t0) / unit.max(1)))
@@ -374,70 +374,4 @@ pub(crate) fn math(m: Math, args: &[Value]) -> Value {
         }
     };
     Value::Float(r)
-}
-
-/// gota's EMA: warmed over the first `period` values either by a simple average or by an
-/// exponential average whose alpha shrinks as values arrive.
-#[derive(Debug, Clone)]
-struct Ema {
-    period: usize,
-    alpha: f64,
-    simple: bool,
-    count: usize,
-    last: f64,
-}
-
-impl Ema {
-    fn new(period: usize, simple: bool) -> Self {
-        Self {
-            period,
-            alpha: 2.0 / (period as f64 + 1.0),
-            simple,
-            count: 0,
-            last: 0.0,
-        }
-    }
-
-    fn warmed(&self) -> bool {
-        self.count == self.period
-    }
-
-    fn add(&mut self, v: f64) -> f64 {
-        let avg = if self.count == 0 {
-            v
-        } else if !self.warmed() {
-            if self.simple {
-                (self.last * self.count as f64 + v) / (self.count as f64 + 1.0)
-            } else {
-                let alpha = 2.0 / (self.count as f64 + 2.0);
-                (v - self.last) * alpha + self.last
-            }
-        } else {
-            (v - self.last) * self.alpha + self.last
-        };
-        self.last = avg;
-        if self.count < self.period {
-            self.count += 1;
-        }
-        avg
-    }
-}
-
-/// EMA (one stage), DEMA (two) or TEMA (three) of the next value, as gota chains them: a
-/// stage warmed by simple averages passes its input through until the stage before is warm.
-fn chained(stages: &mut [Ema], v: f64) -> f64 {
-    let mut outs = Vec::with_capacity(stages.len());
-    let mut input = v;
-    for i in 0..stages.len() {
-        let feed = i == 0 || stages[i - 1].warmed() || !stages[i - 1].simple;
-        let out = if feed { stages[i].add(input) } else { input };
-        outs.push(out);
-        input = out;
-    }
-    match outs.as_slice() {
-        [a] => *a,
-        [a, b] => 2.0 * a - b,
-        [a, b, c] => 3.0 * a - 3.0 * b + c,
-        _ => v,
-    }
 }

@@ -7,6 +7,7 @@ mod plan;
 mod pushdown;
 mod scan;
 mod subquery;
+mod technical;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -244,7 +245,7 @@ pub(crate) fn static_type(plan: &Plan, e: &Ex) -> ArrowType {
             Some(t) => match t.func {
                 TransformFn::Derivative { .. }
                 | TransformFn::MovingAverage(_)
-                | TransformFn::Ema { .. } => ArrowType::Float64,
+                | TransformFn::Technical { .. } => ArrowType::Float64,
                 TransformFn::Elapsed(_) => ArrowType::Int64,
                 _ => static_type(plan, &t.inner),
             },

@@ -18,6 +18,7 @@ use chrono_tz::Tz;
 use super::super::condition::{self, zone_offset, Clock, TimeBounds};
 use super::super::statement_error;
 use super::super::value::Value;
+use super::technical::Kind;
 use crate::error::Result;
 
 /// A column the scan reads: a field or tag name, with the cast the query wrote.
@@ -125,12 +126,11 @@ pub(crate) enum TransformFn {
     MovingAverage(usize),
     CumulativeSum,
     Elapsed(i64),
-    /// `exponential_moving_average` (order 1), `double_…` (2), `triple_…` (3): gota's EMA,
-    /// DEMA and TEMA, as 1.x computes them.
-    Ema {
-        order: u8,
+    /// A technical-analysis indicator; `hold` `None` is the indicator's warm-up count.
+    Technical {
+        kind: Kind,
         period: usize,
-        hold: usize,
+        hold: Option<usize>,
         simple_warmup: bool,
     },
 }
@@ -230,6 +230,11 @@ const TRANSFORMS: &[&str] = &[
     "exponential_moving_average",
     "double_exponential_moving_average",
     "triple_exponential_moving_average",
+    "relative_strength_index",
+    "triple_exponential_derivative",
+    "kaufmans_efficiency_ratio",
+    "kaufmans_adaptive_moving_average",
+    "chande_momentum_oscillator",
     "derivative",
     "non_negative_derivative",
     "difference",
@@ -238,15 +243,7 @@ const TRANSFORMS: &[&str] = &[
     "cumulative_sum",
     "elapsed",
 ];
-const TECHNICAL: &[&str] = &[
-    "holt_winters",
-    "holt_winters_with_fit",
-    "chande_momentum_oscillator",
-    "relative_strength_index",
-    "triple_exponential_derivative",
-    "kaufmans_efficiency_ratio",
-    "kaufmans_adaptive_moving_average",
-];
+const TECHNICAL: &[&str] = &["holt_winters", "holt_winters_with_fit"];
 
 fn math_fn(name: &str) -> Option<(Math, usize)> {
     Some(match name {
@@ -637,14 +634,16 @@ pub(crate) fn plan(
     })
 }
 
-/// `xxx_exponential_moving_average(x, period[, hold_period[, warmup_type]])`.
-fn ema(name: &str, args: &[Ix]) -> Result<TransformFn> {
-    arg_range(name, args, 2, 4)?;
-    let order = match name {
-        "exponential_moving_average" => 1u8,
-        "double_exponential_moving_average" => 2,
-        _ => 3,
+/// `indicator(x, period[, hold_period[, warmup_type]])` (Kaufman's take no warm-up type).
+fn technical(name: &str, args: &[Ix]) -> Result<TransformFn> {
+    let mut kind =
+        Kind::of(name).ok_or_else(|| statement_error(format!("undefined function {name}()")))?;
+    let max = if matches!(kind, Kind::Ker | Kind::Kama) {
+        3
+    } else {
+        4
     };
+    arg_range(name, args, 2, max)?;
     let period = match args.get(1) {
         Some(Ix::Literal(Literal::Integer(n))) if *n >= 1 => *n as usize,
         Some(Ix::Literal(Literal::Integer(_))) => {
@@ -654,41 +653,44 @@ fn ema(name: &str, args: &[Ix]) -> Result<TransformFn> {
         }
         _ => return Err(statement_error(format!("{name} period must be an integer"))),
     };
-    let simple_warmup = match args.get(3) {
-        None => false,
-        Some(Ix::Literal(Literal::String(w))) if w == "exponential" => false,
-        Some(Ix::Literal(Literal::String(w))) if w == "simple" => true,
-        Some(Ix::Literal(Literal::String(w))) => {
-            return Err(statement_error(format!(
-                "{name} warmup type must be one of: 'exponential' 'simple', got '{w}'"
-            )))
-        }
-        Some(_) => {
-            return Err(statement_error(format!(
-                "{name} warmup type must be a string"
-            )))
-        }
-    };
-    // gota's WarmCount: EMA needs period-1 values; DEMA and TEMA warmed by SMA need that once
-    // per stage.
-    let warm = period - 1;
-    let default_hold = if simple_warmup {
-        warm * usize::from(order)
-    } else {
-        warm
-    };
     let hold = match args.get(2) {
-        None => default_hold,
-        Some(Ix::Literal(Literal::Integer(-1))) => default_hold,
-        Some(Ix::Literal(Literal::Integer(h))) if *h >= 0 => *h as usize,
+        None | Some(Ix::Literal(Literal::Integer(-1))) => None,
+        Some(Ix::Literal(Literal::Integer(h))) if *h >= 0 => Some(*h as usize),
         Some(_) => {
             return Err(statement_error(format!(
                 "{name} hold period must be greater than or equal to 0"
             )))
         }
     };
-    Ok(TransformFn::Ema {
-        order,
+    let simple_warmup = match args.get(3) {
+        None if kind == Kind::Cmo => false,
+        None => false,
+        Some(Ix::Literal(Literal::String(w))) => match (w.as_str(), kind) {
+            ("exponential", Kind::Cmo) => {
+                kind = Kind::CmoSmoothed;
+                false
+            }
+            ("simple", Kind::Cmo) => {
+                kind = Kind::CmoSmoothed;
+                true
+            }
+            ("none", Kind::Cmo) => false,
+            ("exponential", _) => false,
+            ("simple", _) => true,
+            _ => {
+                return Err(statement_error(format!(
+                    "{name} warmup type must be one of: 'exponential' 'simple', got '{w}'"
+                )))
+            }
+        },
+        Some(_) => {
+            return Err(statement_error(format!(
+                "{name} warmup type must be a string"
+            )))
+        }
+    };
+    Ok(TransformFn::Technical {
+        kind,
         period,
         hold,
         simple_warmup,
@@ -1035,9 +1037,7 @@ impl Builder {
                     }
                 }
             }
-            "exponential_moving_average"
-            | "double_exponential_moving_average"
-            | "triple_exponential_moving_average" => ema(name, args)?,
+            _ if Kind::of(name).is_some() => technical(name, args)?,
             _ => {
                 arg_range(name, args, 1, 2)?;
                 TransformFn::Elapsed(duration(args.get(1))?.unwrap_or(1))

@@ -477,3 +477,73 @@ async fn exponential_moving_averages_follow_1x() {
         "exponential_moving_average period must be greater than or equal to 1"
     );
 }
+
+/// The values shown by `q` (last column of each row).
+async fn shown(f: &crate::tests::Fixture, q: &str) -> Vec<String> {
+    let got = f
+        .try_influxql(q)
+        .await
+        .unwrap_or_else(|e| panic!("{q}: {e}"));
+    got.lines()
+        .filter(|l| l.starts_with("| cpu"))
+        .map(|l| l.rsplit('|').nth(1).unwrap_or("").trim().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn technical_indicators_hold_their_warm_up_and_compute() {
+    let f = cpu().await;
+    // host b rises steadily: 0, 10, ..., 50.
+    let b = "FROM cpu WHERE host = 'b'";
+    assert_eq!(
+        shown(&f, &format!("SELECT relative_strength_index(usage, 2) {b}")).await,
+        ["100.0", "100.0", "100.0", "100.0"]
+    );
+    assert_eq!(
+        shown(
+            &f,
+            &format!("SELECT kaufmans_efficiency_ratio(usage, 2) {b}")
+        )
+        .await,
+        ["1.0", "1.0", "1.0", "1.0"]
+    );
+    assert_eq!(
+        shown(
+            &f,
+            &format!("SELECT chande_momentum_oscillator(usage, 3) {b}")
+        )
+        .await,
+        ["100.0", "100.0", "100.0", "100.0"]
+    );
+    assert_eq!(
+        shown(
+            &f,
+            &format!("SELECT kaufmans_adaptive_moving_average(usage, 2) {b}")
+        )
+        .await
+        .len(),
+        4
+    );
+    assert_eq!(
+        shown(
+            &f,
+            &format!("SELECT triple_exponential_derivative(usage, 2) {b}")
+        )
+        .await
+        .len(),
+        4
+    );
+    // An explicit hold period of 0 shows every point.
+    assert_eq!(
+        shown(
+            &f,
+            &format!("SELECT kaufmans_efficiency_ratio(usage, 2, 0) {b}")
+        )
+        .await,
+        ["0.0", "1.0", "1.0", "1.0", "1.0", "1.0"]
+    );
+    assert_eq!(
+        f.iql_err("SELECT kaufmans_efficiency_ratio(usage, 2, 0, 'simple') FROM cpu").await,
+        "invalid number of arguments for kaufmans_efficiency_ratio, expected at least 2 but no more than 3, got 4"
+    );
+}
