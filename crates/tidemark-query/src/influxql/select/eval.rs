@@ -4,7 +4,7 @@
 use tidemark_influxql::Fill;
 
 use super::super::value::Value;
-use super::functions::{aggregate, math, transform, Point};
+use super::functions::{aggregate, integral_windows, math, transform, Point};
 use super::plan::{AggFn, Ex, Interval, Plan};
 use super::scan::Series;
 
@@ -138,13 +138,35 @@ pub(crate) fn aggregated(plan: &Plan, s: &Series, range: Option<(i64, i64)>) -> 
         _ => windows.push((plan.bounds.min.unwrap_or(0), 0..n)),
     }
     let multi = plan.aggs.iter().any(|a| a.func.is_multi());
+    // 1.x integrates across window edges, interpolating at each edge: whole-series work.
+    let integrals: Vec<Option<std::collections::HashMap<i64, f64>>> = plan
+        .aggs
+        .iter()
+        .map(|a| match (&a.func, plan.interval) {
+            (AggFn::Integral(unit), Some(iv)) => s
+                .cols
+                .get(a.input)
+                .map(|values| integral_windows(&s.times, values, *unit, &iv)),
+            _ => None,
+        })
+        .collect();
     let mut times = Vec::with_capacity(windows.len());
     let mut rows: Vec<(Option<usize>, Vec<Value>)> = Vec::with_capacity(windows.len());
     for (start, range) in windows {
         let points: Vec<Vec<Point>> = plan
             .aggs
             .iter()
-            .map(|a| aggregate(&a.func, &s.times, &s.cols, a.input, range.clone(), start))
+            .zip(&integrals)
+            .map(|(a, integral)| match integral {
+                Some(areas) => areas.get(&start).map_or_else(Vec::new, |area| {
+                    vec![Point {
+                        time: start,
+                        value: Value::Float(*area),
+                        row: None,
+                    }]
+                }),
+                None => aggregate(&a.func, &s.times, &s.cols, a.input, range.clone(), start),
+            })
             .collect();
         if points.iter().all(Vec::is_empty) {
             if plan.interval.is_some() && plan.fill != Fill::None {

@@ -375,3 +375,52 @@ pub(crate) fn math(m: Math, args: &[Value]) -> Value {
     };
     Value::Float(r)
 }
+
+/// 1.x's integral with GROUP BY time: the trapezoids of the whole series, cut at each window's
+/// end by interpolating there, so the area between a window's last point and the next
+/// window's first point is shared by the two. Gives each window's area by its start.
+pub(crate) fn integral_windows(
+    times: &[i64],
+    values: &[Value],
+    unit: i64,
+    iv: &super::plan::Interval,
+) -> std::collections::HashMap<i64, f64> {
+    let mut out = std::collections::HashMap::new();
+    let unit = unit.max(1) as f64;
+    let mut prev: Option<(i64, f64)> = None;
+    let (mut start, mut end) = (0i64, 0i64);
+    let mut sum = 0.0;
+    for (&t, v) in times.iter().zip(values) {
+        let Some(v) = v.as_f64() else {
+            continue;
+        };
+        let Some((mut pt, mut pv)) = prev else {
+            prev = Some((t, v));
+            start = iv.window(t);
+            end = iv.next(start).unwrap_or(i64::MAX);
+            continue;
+        };
+        if pt == t {
+            prev = Some((t, v));
+            continue;
+        }
+        if t >= end {
+            if pt != end {
+                let at_end = pv + (v - pv) * ((end as f64 - pt as f64) / (t as f64 - pt as f64));
+                sum += 0.5 * (at_end + pv) * ((end as f64 - pt as f64) / unit);
+                pv = at_end;
+                pt = end;
+            }
+            out.insert(start, sum);
+            start = iv.window(t);
+            end = iv.next(start).unwrap_or(i64::MAX);
+            sum = 0.0;
+        }
+        sum += 0.5 * (v + pv) * ((t as f64 - pt as f64) / unit);
+        prev = Some((t, v));
+    }
+    if prev.is_some_and(|(pt, _)| pt != start) {
+        out.insert(start, sum);
+    }
+    out
+}

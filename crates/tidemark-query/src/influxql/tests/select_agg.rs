@@ -547,3 +547,14 @@ async fn technical_indicators_hold_their_warm_up_and_compute() {
         "invalid number of arguments for kaufmans_efficiency_ratio, expected at least 2 but no more than 3, got 4"
     );
 }
+
+/// 1.x interpolates at window edges: with points 0, 10, ..., 50 (every 10s), windows of 20s
+/// share the area between 10s and 20s at the edge, and the last window holds 40s to 50s.
+#[tokio::test]
+async fn integral_over_windows_interpolates_at_edges() {
+    let f = cpu().await;
+    let q = "SELECT integral(usage) FROM cpu WHERE host = 'b' AND time >= '2024-01-01T00:00:00Z' \
+             AND time < '2024-01-01T00:01:00Z' GROUP BY time(20s) fill(none)";
+    // Window 0-20s: 0→10 (50) + 10→20 (150) = 200; 20-40s: 250 + 350 = 600; 40-60s: 450.
+    assert_eq!(shown(&f, q).await, ["200.0", "600.0", "450.0"]);
+}
