@@ -3,13 +3,17 @@
 //!
 //! - `show.rs`: the schema statements (measurements, tag keys and values, field keys, series,
 //!   cardinalities), answered from table schemas and DataFusion scans of the tag columns;
-//! - `select/`: SELECT. DataFusion scans, filters and sorts each measurement's rows (time and
-//!   tag predicates reach the table provider, which prunes by them); the InfluxQL semantics
-//!   that SQL has no words for (series, windows with fill, selectors with companion fields,
-//!   derivatives, per-series LIMIT) are then applied to the sorted rows here.
-//! - `condition.rs`: WHERE; `value.rs`: cells and 1.x arithmetic; `output.rs`: Arrow.
+//! - `select/`: SELECT and EXPLAIN. DataFusion scans and filters each measurement (time and
+//!   tag predicates reach the table provider, which prunes by them) and, where SQL has the
+//!   words, aggregates by `date_bin` windows and tags itself; the InfluxQL semantics SQL lacks
+//!   (series, fill, selectors with companion fields, derivatives and the other
+//!   transformations, technical analysis, per-series LIMIT, subqueries, `tz()`) are applied
+//!   to the ordered rows here.
+//! - `condition.rs`: WHERE and time expressions; `value.rs`: cells and 1.x arithmetic;
+//!   `output.rs`: the Arrow result.
 //!
-//! Errors the user caused carry 1.x's exact text as [`Error::Statement`].
+//! Errors the user caused carry 1.x's exact text as [`Error::Statement`]. Not implemented:
+//! `holt_winters` and `holt_winters_with_fit` (refused as not supported) and `SELECT INTO`.
 
 mod condition;
 mod output;

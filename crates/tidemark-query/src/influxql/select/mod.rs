@@ -1,6 +1,12 @@
-//! SELECT: plan (`plan.rs`), scan each measurement (`scan.rs`), evaluate each series
-//! (`eval.rs`, `functions.rs`), then order, page and shape the rows (`output.rs`).
+//! SELECT: `plan.rs` checks the statement and expands the projection, `compile.rs` turns
+//! each field into aggregate calls, transformations and math over input columns; each
+//! measurement is then read either by `pushdown.rs` (aggregates DataFusion computes itself,
+//! one row per window) or by `scan.rs` (filtered, sorted rows cut into series), and
+//! `eval.rs` applies windows, fill and transformations (`functions.rs`, `technical.rs`).
+//! Subqueries run first and become in-memory measurements (`subquery.rs`). Rows are then
+//! ordered, paged per series and shaped into one batch.
 
+mod compile;
 mod eval;
 mod functions;
 mod plan;
