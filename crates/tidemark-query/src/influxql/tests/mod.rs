@@ -1,5 +1,6 @@
 //! InfluxQL over a real engine: line protocol in, exact Arrow out.
 
+mod conditions;
 mod errors;
 mod perf;
 mod select_agg;
