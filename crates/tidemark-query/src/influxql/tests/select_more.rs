@@ -59,3 +59,30 @@ async fn cases() {
         assert_eq!(got, *want, "{q}");
     }
 }
+
+/// Persisted Parquet files (dictionary tags, pruning by time and tag statistics) answer as
+/// the buffer does.
+#[tokio::test]
+async fn persisted_and_buffered_rows_answer_alike() {
+    let f = cpu().await;
+    let queries = [
+        "SELECT * FROM cpu GROUP BY host ORDER BY time DESC LIMIT 2",
+        "SELECT mean(usage), max(idle) FROM cpu WHERE host = 'a' AND time >= '2024-01-01T00:00:00Z' AND time < '2024-01-01T00:01:00Z' GROUP BY time(20s)",
+        "SELECT last(usage) FROM cpu GROUP BY region",
+        "SELECT mode(usage), top(usage, 1) FROM cpu",
+        "SHOW TAG VALUES WITH KEY = host WHERE region = 'west'",
+        "SHOW SERIES",
+    ];
+    let mut before = Vec::new();
+    for q in queries {
+        before.push(f.try_influxql(q).await.map_err(|e| e.to_string()));
+    }
+    f.persist().await;
+    for (q, want) in queries.iter().zip(before) {
+        assert_eq!(
+            f.try_influxql(q).await.map_err(|e| e.to_string()),
+            want,
+            "{q}"
+        );
+    }
+}
