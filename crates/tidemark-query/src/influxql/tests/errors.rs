@@ -132,3 +132,37 @@ async fn odd_statements_never_panic() {
         let _ = f.try_influxql(q).await;
     }
 }
+
+/// Rows the evaluator holds count against the session's memory limit.
+#[tokio::test]
+async fn the_memory_limit_holds() {
+    let f = cpu().await;
+    let mut lp = String::new();
+    for i in 0..20_000i64 {
+        lp.push_str(&format!(
+            "big,host=h{} v={i}.5,s=\"some text {i}\" {}\n",
+            i % 7,
+            super::T0 + i
+        ));
+    }
+    f.write(&lp).await;
+    let small = crate::QueryEngine::new(
+        std::sync::Arc::clone(&f.engine),
+        crate::QueryConfig {
+            threads: 1,
+            target_partitions: 1,
+            memory_limit: Some(256 * 1024),
+        },
+    )
+    .expect("engine");
+    let statement = tidemark_influxql::parse_statement("SELECT * FROM big").expect("parse");
+    let options = crate::InfluxQlOptions {
+        now: super::NOW,
+        metadata_cutoff: None,
+    };
+    match small.influxql(&f.bucket, &statement, &options).await {
+        Err(crate::Error::ResourcesExhausted(_)) => {}
+        Err(e) => panic!("expected resources exhausted, got {e:?}"),
+        Ok(_) => panic!("expected resources exhausted, got rows"),
+    }
+}
