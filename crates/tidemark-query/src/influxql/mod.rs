@@ -7,13 +7,13 @@
 //!   tag predicates reach the table provider, which prunes by them) and, where SQL has the
 //!   words, aggregates by `date_bin` windows and tags itself; the InfluxQL semantics SQL lacks
 //!   (series, fill, selectors with companion fields, derivatives and the other
-//!   transformations, technical analysis, per-series LIMIT, subqueries, `tz()`) are applied
+//!   transformations, technical analysis and Holt-Winters forecasts, per-series LIMIT, subqueries, `tz()`) are applied
 //!   to the ordered rows here.
 //! - `condition.rs`: WHERE and time expressions; `value.rs`: cells and 1.x arithmetic;
 //!   `output.rs`: the Arrow result.
 //!
 //! Errors the user caused carry 1.x's exact text as [`Error::Statement`]. Not implemented:
-//! `holt_winters` and `holt_winters_with_fit` (refused as not supported) and `SELECT INTO`.
+//! `SELECT INTO` (this crate never writes).
 
 mod condition;
 mod output;

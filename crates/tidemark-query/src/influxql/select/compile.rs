@@ -35,6 +35,8 @@ const TRANSFORMS: &[&str] = &[
     "kaufmans_efficiency_ratio",
     "kaufmans_adaptive_moving_average",
     "chande_momentum_oscillator",
+    "holt_winters",
+    "holt_winters_with_fit",
     "derivative",
     "non_negative_derivative",
     "difference",
@@ -43,7 +45,6 @@ const TRANSFORMS: &[&str] = &[
     "cumulative_sum",
     "elapsed",
 ];
-const TECHNICAL: &[&str] = &["holt_winters", "holt_winters_with_fit"];
 
 fn math_fn(name: &str) -> Option<(Math, usize)> {
     Some(match name {
@@ -245,9 +246,6 @@ impl Builder {
         if TRANSFORMS.contains(&name) {
             return self.transform(c);
         }
-        if TECHNICAL.contains(&name) {
-            return Err(statement_error(format!("{name}() is not supported")));
-        }
         if !AGGREGATES.contains(&name) && !SELECTORS.contains(&name) {
             return Err(statement_error(format!("undefined function {name}()")));
         }
@@ -406,6 +404,35 @@ impl Builder {
                 }
             }
             _ if Kind::of(name).is_some() => technical(name, args)?,
+            "holt_winters" | "holt_winters_with_fit" => {
+                arg_count(name, args, 3)?;
+                let h = match args.get(1) {
+                    Some(Ix::Literal(Literal::Integer(h))) if *h > 0 => *h as usize,
+                    _ => {
+                        return Err(statement_error(format!(
+                            "{name} N argument must be greater than 0"
+                        )))
+                    }
+                };
+                let m = match args.get(2) {
+                    Some(Ix::Literal(Literal::Integer(m))) if *m >= 0 => *m as usize,
+                    _ => {
+                        return Err(statement_error(format!(
+                            "{name} S argument cannot be negative"
+                        )))
+                    }
+                };
+                if !matches!(args.first(), Some(Ix::Call(_))) {
+                    return Err(statement_error(format!(
+                        "must use aggregate function with {name}"
+                    )));
+                }
+                TransformFn::HoltWinters {
+                    h,
+                    m,
+                    fit: name == "holt_winters_with_fit",
+                }
+            }
             _ => {
                 arg_range(name, args, 1, 2)?;
                 TransformFn::Elapsed(duration(args.get(1))?.unwrap_or(1))

@@ -5,7 +5,8 @@ use tidemark_influxql::Fill;
 
 use super::super::value::Value;
 use super::functions::{aggregate, integral_windows, math, transform, Point};
-use super::plan::{AggFn, Ex, Interval, Plan};
+use super::holt_winters::forecast_points;
+use super::plan::{AggFn, Ex, Interval, Plan, TransformFn};
 use super::scan::Series;
 
 /// One result row of a series.
@@ -56,6 +57,31 @@ fn finish(
     inputs: &[Vec<Value>],
     default_unit: i64,
 ) -> Vec<Row> {
+    if let Some(t) = plan.transforms.first() {
+        if let TransformFn::HoltWinters { h, m, fit } = t.func {
+            // A forecast has rows of its own, past the data: it is the query's only field.
+            let points: Vec<(i64, f64)> = rows
+                .iter()
+                .zip(times)
+                .filter_map(|((row, aggs), &time)| {
+                    let c = Cells {
+                        inputs,
+                        row: *row,
+                        aggs,
+                        transforms: &[],
+                    };
+                    eval(&t.inner, &c).as_f64().map(|v| (time, v))
+                })
+                .collect();
+            return forecast_points(&points, h, m, fit, default_unit)
+                .into_iter()
+                .map(|(time, v)| Row {
+                    time,
+                    values: vec![Value::Float(v)],
+                })
+                .collect();
+        }
+    }
     let outputs: Vec<Vec<Option<Value>>> = plan
         .transforms
         .iter()

@@ -321,6 +321,8 @@ pub(crate) fn transform(
                 (count > hold && !(kind.hides_infinite() && x.is_infinite()))
                     .then_some(Value::Float(x))
             }
+            // Forecasts replace the rows (see `eval::finish`); nothing aligns with a row.
+            TransformFn::HoltWinters { .. } => None,
             TransformFn::Elapsed(unit) => {
                 prev.map(|(t0, _)| Value::Int(t.saturating_sub(t0) / unit.max(1)))
             }

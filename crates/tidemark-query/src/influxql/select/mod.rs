@@ -9,6 +9,7 @@
 mod compile;
 mod eval;
 mod functions;
+mod holt_winters;
 mod plan;
 mod pushdown;
 mod scan;
@@ -251,7 +252,8 @@ pub(crate) fn static_type(plan: &Plan, e: &Ex) -> ArrowType {
             Some(t) => match t.func {
                 TransformFn::Derivative { .. }
                 | TransformFn::MovingAverage(_)
-                | TransformFn::Technical { .. } => ArrowType::Float64,
+                | TransformFn::Technical { .. }
+                | TransformFn::HoltWinters { .. } => ArrowType::Float64,
                 TransformFn::Elapsed(_) => ArrowType::Int64,
                 _ => static_type(plan, &t.inner),
             },

@@ -127,6 +127,13 @@ pub(crate) enum TransformFn {
     MovingAverage(usize),
     CumulativeSum,
     Elapsed(i64),
+    /// `holt_winters(agg, h, m)`: `h` windows forecast, season of `m` windows; with `fit`,
+    /// the fitted windows too.
+    HoltWinters {
+        h: usize,
+        m: usize,
+        fit: bool,
+    },
     /// A technical-analysis indicator; `hold` `None` is the indicator's warm-up count.
     Technical {
         kind: Kind,
@@ -481,6 +488,15 @@ pub(crate) fn plan(
         .collect();
     if fields.is_empty() {
         return Err(statement_error("at least 1 non-time field must be queried"));
+    }
+    let forecasts = b
+        .transforms
+        .iter()
+        .any(|t| matches!(t.func, TransformFn::HoltWinters { .. }));
+    if forecasts && fields.len() > 1 {
+        return Err(statement_error(
+            "holt_winters() cannot be combined with other fields or functions",
+        ));
     }
     let calls = b.aggs.len() + b.transforms.iter().filter(|t| !uses_agg(&t.inner)).count();
     if let Some(name) = &b.top_bottom {

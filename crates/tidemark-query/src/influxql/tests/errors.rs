@@ -69,8 +69,8 @@ const CASES: &[(&str, &str)] = &[
         "derivative aggregate requires a GROUP BY interval",
     ),
     (
-        "SELECT holt_winters(mean(usage), 1, 1) FROM cpu GROUP BY time(1m)",
-        "holt_winters() is not supported",
+        "SELECT holt_winters(usage, 1, 1) FROM cpu",
+        "must use aggregate function with holt_winters",
     ),
     (
         "SELECT mean(*::tag) FROM cpu",

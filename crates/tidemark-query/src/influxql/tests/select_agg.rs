@@ -558,3 +558,32 @@ async fn integral_over_windows_interpolates_at_edges() {
     // Window 0-20s: 0→10 (50) + 10→20 (150) = 200; 20-40s: 250 + 350 = 600; 40-60s: 450.
     assert_eq!(shown(&f, q).await, ["200.0", "600.0", "450.0"]);
 }
+
+/// Holt-Winters forecasts continue a steady rise.
+#[tokio::test]
+async fn holt_winters_forecasts_past_the_data() {
+    let f = cpu().await;
+    let q = "SELECT holt_winters(mean(usage), 3, 0) FROM cpu WHERE host = 'b' AND \
+             time >= '2024-01-01T00:00:00Z' AND time < '2024-01-01T00:01:00Z' GROUP BY time(10s)";
+    let got = f.try_influxql(q).await.expect("forecast");
+    let rows: Vec<&str> = got.lines().filter(|l| l.starts_with("| cpu")).collect();
+    assert_eq!(rows.len(), 3, "{got}");
+    assert!(rows[0].contains("2024-01-01T00:01:00"), "{got}");
+    let first: f64 = rows[0]
+        .rsplit('|')
+        .nth(1)
+        .unwrap_or("")
+        .trim()
+        .parse()
+        .expect("number");
+    assert!(first > 50.0 && first < 70.0, "{got}");
+    let fit = f
+        .try_influxql(&q.replace("holt_winters(", "holt_winters_with_fit("))
+        .await
+        .expect("fit");
+    assert_eq!(
+        fit.lines().filter(|l| l.starts_with("| cpu")).count(),
+        9,
+        "{fit}"
+    );
+}
