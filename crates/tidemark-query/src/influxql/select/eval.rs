@@ -100,7 +100,16 @@ fn finish(
                     )
                 })
                 .collect();
-            transform(t.func, times, &inner, default_unit)
+            if plan.descending {
+                // 1.x transforms in the query's order: newest first.
+                let times: Vec<i64> = times.iter().rev().copied().collect();
+                let inner: Vec<Value> = inner.into_iter().rev().collect();
+                let mut out = transform(t.func, &times, &inner, default_unit, true);
+                out.reverse();
+                out
+            } else {
+                transform(t.func, times, &inner, default_unit, false)
+            }
         })
         .collect();
     let mut out = Vec::with_capacity(rows.len());

@@ -252,11 +252,15 @@ pub(crate) fn aggregate(
 
 /// A transformation over a series' values in time order, aligned with them: `None` where the
 /// transformation gives no point.
+///
+/// With `descending` the values come newest first, as 1.x feeds them for `ORDER BY time
+/// DESC`: a derivative then divides by the positive time between the points.
 pub(crate) fn transform(
     func: TransformFn,
     times: &[i64],
     values: &[Value],
     default_unit: i64,
+    descending: bool,
 ) -> Vec<Option<Value>> {
     use tidemark_influxql::BinaryOp;
     let mut out = vec![None; values.len()];
@@ -276,7 +280,12 @@ pub(crate) fn transform(
                     let unit = unit.unwrap_or(default_unit) as f64;
                     match (v.as_f64(), v0.as_f64()) {
                         (Some(a), Some(b)) => {
-                            let d = (a - b) / ((t as f64 - t0 as f64) / unit);
+                            let dt = if descending {
+                                t0 as f64 - t as f64
+                            } else {
+                                t as f64 - t0 as f64
+                            };
+                            let d = (a - b) / (dt / unit);
                             (!non_negative || d >= 0.0).then_some(Value::Float(d))
                         }
                         _ => None,

@@ -587,3 +587,28 @@ async fn holt_winters_forecasts_past_the_data() {
         "{fit}"
     );
 }
+
+/// With ORDER BY time DESC, 1.x transforms newest first: differences change sign and sit on
+/// the older point.
+#[tokio::test]
+async fn transformations_run_in_the_query_order() {
+    let f = cpu().await;
+    let b = "FROM cpu WHERE host = 'b' ORDER BY time DESC LIMIT 2";
+    assert_eq!(
+        shown(&f, &format!("SELECT difference(usage) {b}")).await,
+        ["-10.0", "-10.0"]
+    );
+    assert_eq!(
+        shown(&f, &format!("SELECT derivative(usage, 10s) {b}")).await,
+        ["-10.0", "-10.0"]
+    );
+    assert_eq!(
+        shown(&f, &format!("SELECT cumulative_sum(usage) {b}")).await,
+        ["50.0", "90.0"]
+    );
+    let times = f
+        .try_influxql(&format!("SELECT difference(usage) {b}"))
+        .await
+        .expect("difference");
+    assert!(times.contains("2024-01-01T00:00:40"), "{times}");
+}
