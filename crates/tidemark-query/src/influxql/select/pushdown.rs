@@ -119,7 +119,8 @@ fn agg_exprs(plan: &Plan, k: usize, c: Expr) -> Result<Vec<Expr>> {
         AggFn::Min => vec![min(c.clone())],
         AggFn::Max | AggFn::Spread => vec![max(c.clone())],
         AggFn::Stddev => vec![stddev(c.clone())],
-        AggFn::Median => vec![median(c.clone())],
+        // As floats: the median of two integers may fall between them.
+        AggFn::Median => vec![median(cast(c.clone(), ArrowType::Float64))],
         AggFn::First => vec![first_value_udaf()
             .call(vec![c.clone()])
             .order_by(by_time(false))

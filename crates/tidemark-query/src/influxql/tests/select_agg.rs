@@ -612,3 +612,11 @@ async fn transformations_run_in_the_query_order() {
         .expect("difference");
     assert!(times.contains("2024-01-01T00:00:40"), "{times}");
 }
+
+/// The median of integers falls between them (DataFusion's integer median would not).
+#[tokio::test]
+async fn the_median_of_integers_is_a_float() {
+    let f = cpu().await;
+    // idle of host a: 100, 99, 98, 97, 96, 95.
+    assert_eq!(shown(&f, "SELECT median(idle) FROM cpu").await, ["97.5"]);
+}
