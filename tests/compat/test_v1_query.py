@@ -96,6 +96,9 @@ def test_influxdb3_python_influxql(server, v1):
         assert table.column_names == ["iox::measurement", "name"]
         assert table.to_pydict()["name"] == ["cpu", "mem"]
         assert b"iox::influxql::group_key::metadata" in table.schema.metadata
+        table = c.query("SELECT usage FROM cpu WHERE host = 'b'", language="influxql")
+        assert table.column_names == ["iox::measurement", "time", "usage"]
+        assert table.to_pydict()["usage"] == [3.25]
         with pytest.raises(InfluxDB3ClientQueryError, match="single InfluxQL statement"):
             c.query("SHOW MEASUREMENTS; SHOW DATABASES", language="influxql")
         with pytest.raises(InfluxDB3ClientQueryError, match="error parsing query"):
