@@ -51,8 +51,8 @@ def test_influxdb3_python_query_parameters(client):
 def test_influxdb3_python_errors(client, server):
     with pytest.raises(InfluxDB3ClientQueryError, match="not found"):
         client.query("SELECT * FROM cpu", database="no_such_bucket")
-    with pytest.raises(InfluxDB3ClientQueryError, match="InfluxQL is not supported yet"):
-        client.query("SELECT * FROM cpu", language="influxql")
+    with pytest.raises(InfluxDB3ClientQueryError, match="error parsing query"):
+        client.query("SELECT FROM cpu", language="influxql")
     with InfluxDBClient3(host=server.url, token="wrong", database=BUCKET, org="default") as bad:
         with pytest.raises(InfluxDB3ClientQueryError):
             bad.query("SELECT 1")

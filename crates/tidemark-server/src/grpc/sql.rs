@@ -240,7 +240,7 @@ impl FlightSqlService for FlightSql {
         let schema = self
             .schema_of(&principal, &database, &query.query, lang, &Params::new())
             .await?;
-        let handle = ticket::encode(&database, &query.query)?;
+        let handle = ticket::encode(&database, &query.query, lang)?;
         let ticket = TicketStatementQuery {
             statement_handle: handle.into(),
         };
@@ -266,17 +266,12 @@ impl FlightSqlService for FlightSql {
         request: Request<Action>,
     ) -> Result<ActionCreatePreparedStatementResult, Status> {
         let (principal, database) = self.caller(request.metadata()).await?;
+        let lang = language(request.metadata());
         let schema = self
-            .schema_of(
-                &principal,
-                &database,
-                &query.query,
-                QueryLanguage::Sql,
-                &Params::new(),
-            )
+            .schema_of(&principal, &database, &query.query, lang, &Params::new())
             .await?;
         Ok(ActionCreatePreparedStatementResult {
-            prepared_statement_handle: ticket::encode(&database, &query.query)?.into(),
+            prepared_statement_handle: ticket::encode(&database, &query.query, lang)?.into(),
             dataset_schema: ipc_schema(&schema)?,
             parameter_schema: bytes::Bytes::new(),
         })
