@@ -212,12 +212,18 @@ impl Service {
     ) -> Result<QueryOutput> {
         match statement {
             Statement::ShowDatabases => self.show_databases(p).await,
-            // The bucket and mapping a v1 write would create (its retention, not `WITH
-            // DURATION`'s: the bucket API sets retention); an existing database is success,
+            // The bucket and mapping a v1 write would create, but kept as 1.x keeps a new
+            // database: for ever, or for `WITH DURATION` (a v1 write's auto-created bucket
+            // keeps 3 days, as Cloud Serverless documents). An existing database is success,
             // because Telegraf's v1 output sends this on every start.
             Statement::CreateDatabase(c) => {
                 let rp = c.retention_policy.as_ref().and_then(|r| r.name.as_deref());
-                self.resolve_v1(p, &c.name, rp, true).await?;
+                let seconds = c
+                    .retention_policy
+                    .as_ref()
+                    .and_then(|r| r.duration)
+                    .map_or(0, |d| d.nanos().div_euclid(1_000_000_000));
+                self.resolve_v1(p, &c.name, rp, Some(seconds)).await?;
                 Ok(empty())
             }
             Statement::ShowRetentionPolicies(_) => {

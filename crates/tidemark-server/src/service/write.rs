@@ -142,17 +142,20 @@ impl Service {
         rp: Option<&str>,
         w: Write<'_>,
     ) -> Result<WriteOutcome> {
-        let bucket = self.resolve_v1(p, db, rp, true).await?;
+        let bucket = self
+            .resolve_v1(p, db, rp, Some(V1_AUTO_BUCKET_RETENTION_SECONDS))
+            .await?;
         self.write_bucket(p, &bucket, w).await
     }
 
-    /// The bucket a v1 database and retention policy name.
+    /// The bucket a v1 database and retention policy name. When none is mapped and `create`
+    /// gives a retention (seconds, 0 for ever), the bucket and its mapping are created.
     pub async fn resolve_v1(
         &self,
         p: &Principal,
         db: &str,
         rp: Option<&str>,
-        create: bool,
+        create: Option<i64>,
     ) -> Result<Bucket> {
         if db.is_empty() {
             return Err(Error::invalid("missing required parameter \"db\""));
@@ -172,9 +175,9 @@ impl Service {
                 .await?
                 .ok_or_else(|| Error::not_found(format!("database not found: \"{db}\"")));
         }
-        if !create {
+        let Some(retention_seconds) = create else {
             return Err(Error::not_found(format!("database not found: \"{db}\"")));
-        }
+        };
         let rp_name = rp.unwrap_or("autogen");
         let bucket_name = if rp_name == "autogen" {
             db.to_owned()
@@ -189,13 +192,8 @@ impl Service {
                 super::validate::dbrp_name(db, "database")?;
                 super::validate::dbrp_name(rp_name, "retention_policy")?;
                 let description = format!("created by a v1 write to {db}/{rp_name}");
-                self.create_bucket_on_write(
-                    org_id,
-                    &bucket_name,
-                    description,
-                    V1_AUTO_BUCKET_RETENTION_SECONDS,
-                )
-                .await?
+                self.create_bucket_on_write(org_id, &bucket_name, description, retention_seconds)
+                    .await?
             }
         };
         let mapping = self
