@@ -75,7 +75,7 @@ async fn show_statements_answer_in_1x_shape() {
     let r = q(&s, "telegraf", "SHOW RETENTION POLICIES").await;
     assert_eq!(
         r.expect(200),
-        &json!({"results":[{"statement_id":0,"series":[{"name":"retention_policies","columns":["name","duration","shardGroupDuration","replicaN","default"],"values":[["autogen","0s","168h0m0s",1,true]]}]}]})
+        &json!({"results":[{"statement_id":0,"series":[{"columns":["name","duration","shardGroupDuration","replicaN","default"],"values":[["autogen","0s","168h0m0s",1,true]]}]}]})
     );
 
     let r = q(&s, "telegraf", "SHOW TAG VALUES WITH KEY = host").await;

@@ -377,8 +377,9 @@ impl Service {
         if name.is_empty() {
             return Err(statement_error(format!("database not found: {db}")));
         }
+        // 1.x gives this series no name (InfluxDB 3 names it `retention_policies`).
         answer(
-            "retention_policies",
+            "",
             vec![
                 ("name", Arc::new(StringArray::from(name))),
                 ("duration", Arc::new(StringArray::from(duration))),
