@@ -123,13 +123,16 @@ pub(crate) fn aggregate(
             one(Value::Float(var.sqrt()))
         }
         AggFn::Distinct => {
-            let mut vs: Vec<&Value> = pts.iter().map(|(_, v, _)| *v).collect();
-            vs.sort_by(|a, b| a.total_cmp(b));
-            vs.dedup_by(|a, b| a.total_cmp(b) == Ordering::Equal);
-            vs.into_iter()
-                .map(|v| Point {
+            // 1.x lists each value once, in the order the points first show it.
+            let mut first: Vec<usize> = (0..pts.len()).collect();
+            first.sort_by(|&a, &b| pts[a].1.total_cmp(pts[b].1).then(a.cmp(&b)));
+            first.dedup_by(|a, b| pts[*a].1.total_cmp(pts[*b].1) == Ordering::Equal);
+            first.sort_unstable();
+            first
+                .into_iter()
+                .map(|i| Point {
                     time: window,
-                    value: v.clone(),
+                    value: pts[i].1.clone(),
                     row: None,
                 })
                 .collect()
