@@ -486,7 +486,9 @@ pub(crate) fn plan(
         .zip(names)
         .map(|(expr, name)| OutField { name, expr })
         .collect();
-    if fields.is_empty() {
+    // A wildcard over measurements that do not exist selects nothing, and 1.x answers that
+    // with an empty result rather than this error.
+    if fields.is_empty() && !measurements.is_empty() {
         return Err(statement_error("at least 1 non-time field must be queried"));
     }
     let forecasts = b
