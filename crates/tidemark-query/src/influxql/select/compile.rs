@@ -277,6 +277,11 @@ impl Builder {
                 let unit = match args.get(1) {
                     None => 1_000_000_000,
                     Some(Ix::Literal(Literal::Duration(d))) if d.nanos() > 0 => d.nanos(),
+                    Some(Ix::Literal(Literal::Duration(d))) => {
+                        return Err(statement_error(format!(
+                            "duration argument must be positive, got {d}"
+                        )))
+                    }
                     Some(_) => return Err(statement_error("second argument must be a duration")),
                 };
                 let input = self.field_arg(c)?;
@@ -361,6 +366,9 @@ impl Builder {
             match a {
                 None => Ok(None),
                 Some(Ix::Literal(Literal::Duration(d))) if d.nanos() > 0 => Ok(Some(d.nanos())),
+                Some(Ix::Literal(Literal::Duration(d))) => Err(statement_error(format!(
+                    "duration argument must be positive, got {d}"
+                ))),
                 Some(_) => Err(statement_error(format!(
                     "second argument to {name} must be a duration, got {}",
                     a.map(ToString::to_string).unwrap_or_default()
