@@ -108,6 +108,19 @@ fn time_comparison(lhs: Ix, op: BinaryOp, rhs: Ix) -> Option<(BinaryOp, Ix)> {
     }
 }
 
+/// `YYYY-MM-DD` at the start, digits only: what 1.x takes for a date before parsing it.
+fn looks_like_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 10
+        && b[..10].iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+}
+
 /// A time expression: `now()`, durations, integers (nanoseconds), time strings, and sums and
 /// differences of them.
 pub(crate) fn eval_time(e: &Ix, now: Clock) -> Result<i64> {
@@ -122,6 +135,8 @@ pub(crate) fn eval_time(e: &Ix, now: Clock) -> Result<i64> {
                 Some(tz) => t.saturating_sub(zone_offset(tz, t)),
                 None => t,
             }),
+            // Shaped like a date but not one (`2024-13-45`): 1.x's ErrInvalidTime.
+            None if looks_like_date(s) => Err(statement_error("invalid timestamp string")),
             None => Err(statement_error(
                 "invalid operation: time and *influxql.StringLiteral are not compatible",
             )),
