@@ -248,6 +248,39 @@ impl Columns {
     }
 }
 
+/// 1.x builds one typed iterator per function and field, and fails where it has none: a
+/// numeric aggregate over strings or booleans, `max`/`min` over strings.
+fn unsupported_input_types(b: &Builder, cols: &Columns) -> Result<()> {
+    for a in &b.aggs {
+        let Some(input) = b.inputs.get(a.input) else {
+            continue;
+        };
+        if input.cast.is_some() {
+            continue;
+        }
+        let kind = match cols.fields.get(&input.name) {
+            Some(FieldType::String) => "string",
+            Some(FieldType::Boolean) => "boolean",
+            _ => continue,
+        };
+        let name = match a.func {
+            AggFn::Mean => "mean",
+            AggFn::Sum => "sum",
+            AggFn::Median => "median",
+            AggFn::Spread => "spread",
+            AggFn::Stddev => "stddev",
+            AggFn::Integral(_) => "integral",
+            AggFn::Max if kind == "string" => "max",
+            AggFn::Min if kind == "string" => "min",
+            _ => continue,
+        };
+        return Err(statement_error(format!(
+            "unsupported {name} iterator type: *query.{kind}InterruptIterator"
+        )));
+    }
+    Ok(())
+}
+
 fn numeric(ft: FieldType) -> bool {
     matches!(
         ft,
@@ -480,6 +513,7 @@ pub(crate) fn plan(
         fields.push(ex);
         named.push((e, alias));
     }
+    unsupported_input_types(&b, &cols)?;
     let names = column_names(&named);
     let fields: Vec<OutField> = fields
         .into_iter()
