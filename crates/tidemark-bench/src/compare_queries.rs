@@ -119,22 +119,17 @@ fn cross_check(tidemark: &FamilyResult, influxdb: &FamilyResult) -> (usize, Opti
     if tidemark.error.is_some() {
         return (0, Some("tidemark's query failed".to_owned()));
     }
-    if tidemark.answers.len() != influxdb.answers.len() {
-        return (
-            0,
-            Some(format!(
-                "{} answers from tidemark, {} from influxdb",
-                tidemark.answers.len(),
-                influxdb.answers.len()
-            )),
-        );
+    // Both ran every instance; each kept the first ones up to a row budget (see
+    // `query::MAX_KEPT_ROWS`), so the instances both kept are compared.
+    if tidemark.answers.is_empty() || influxdb.answers.is_empty() {
+        return (0, Some("no answers kept to compare".to_owned()));
     }
     for (n, (t, i)) in tidemark.answers.iter().zip(&influxdb.answers).enumerate() {
         if let Some(d) = answers::difference(i, t) {
             return (n + 1, Some(format!("instance {n}: {d}")));
         }
     }
-    (tidemark.answers.len(), None)
+    (tidemark.answers.len().min(influxdb.answers.len()), None)
 }
 
 /// Summarises `(system, run, queries)` of every run; families in the order they ran.
@@ -381,6 +376,27 @@ mod tests {
         assert_eq!(s.families[0].speedup, None);
         assert_eq!(s.geomean_speedup, None);
         assert_eq!(targets(&s)[1].2, None);
+    }
+
+    #[test]
+    fn only_the_instances_both_kept_are_compared() {
+        let mut t = result("a", Some(1.0), A);
+        t.answers.push(answers::parse_v1(B).unwrap());
+        let i = result("a", Some(2.0), A);
+        assert_eq!(cross_check(&t, &i), (1, None));
+        let mut none = i.clone();
+        none.answers.clear();
+        assert_eq!(cross_check(&t, &none).0, 0);
+        assert!(cross_check(&t, &none).1.is_some());
+        let mut later = i;
+        later.answers.push(answers::parse_v1(A).unwrap());
+        assert_eq!(
+            cross_check(&t, &later)
+                .1
+                .as_deref()
+                .map(|d| d.starts_with("instance 1:")),
+            Some(true)
+        );
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! `tidemark-bench`: generates TSBS `cpu-only` line protocol, replays it to a server over HTTP,
-//! and runs tidemark and InfluxDB 1.6 side by side. See BENCHMARKS.md for the figures it gave.
+//! runs the TSBS query families against a server, and runs tidemark and InfluxDB 1.6 side by
+//! side (ingest, then queries with their answers cross-checked). See BENCHMARKS.md for the
+//! figures it gave.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -46,9 +46,15 @@ pub(crate) struct Plan {
     pub(crate) runs: usize,
     /// The server, for CPU per query.
     pub(crate) pid: Option<u32>,
-    /// Keep the parsed InfluxQL answers (for cross-checking two systems).
+    /// Keep the parsed InfluxQL answers (for cross-checking two systems), up to
+    /// `MAX_KEPT_ROWS` rows per family.
     pub(crate) keep_answers: bool,
 }
+
+/// Rows of answers kept per family for the cross-check: parsed JSON takes about 100 bytes a
+/// value, and high-cpu-all over a large data set answers millions of 21-value rows per query.
+/// The first instance is always kept, whatever its size.
+pub(crate) const MAX_KEPT_ROWS: usize = 1_000_000;
 
 /// One family's figures.
 #[derive(Debug, Clone, Serialize)]
@@ -68,7 +74,8 @@ pub(crate) struct FamilyResult {
     pub(crate) example: String,
     /// Why the family stopped, when a query failed.
     pub(crate) error: Option<String>,
-    /// Warm-up and timed answers in instance order (InfluxQL with `keep_answers` only).
+    /// Warm-up and timed answers in instance order (InfluxQL with `keep_answers` only), the
+    /// first instances up to `MAX_KEPT_ROWS` rows.
     #[serde(skip)]
     pub(crate) answers: Vec<Answer>,
 }
@@ -199,7 +206,8 @@ async fn run_family(
                     latencies.push(elapsed.as_secs_f64() * 1000.0);
                     rows.push(n_rows as f64);
                 }
-                if let (true, Some(a)) = (plan.keep_answers, answer) {
+                let kept: usize = result.answers.iter().map(Answer::rows).sum();
+                if let (true, true, Some(a)) = (plan.keep_answers, kept < MAX_KEPT_ROWS, answer) {
                     result.answers.push(a);
                 }
             }
