@@ -2,7 +2,8 @@
 # Runs every test of the project on a fresh machine: formatting and lints, unit and end-to-end
 # tests (the real binary on loopback), the catalog conformance suite on SQLite and PostgreSQL,
 # the compatibility tests with the real InfluxDB client libraries, and a bounded fuzzing run.
-# Installs what it needs (PostgreSQL, a Python venv) through scripts/ beside it.
+# Installs what it needs (PostgreSQL, a Python venv, the 1.x `influx` shell) through scripts/
+# beside it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-$PWD/target}"
@@ -15,6 +16,9 @@ export TIDEMARK_TEST_POSTGRES_URL
 
 step "Python venv with the real client libraries"
 venv="$(scripts/python-venv.sh | tail -n 1)"
+
+step "the InfluxDB 1.x shell for the v1 /query compatibility tests"
+scripts/influx-cli.sh >/dev/null
 
 step "cargo fmt"
 cargo fmt --all -- --check

@@ -51,8 +51,8 @@ def test_influxdb3_python_query_parameters(client):
 def test_influxdb3_python_errors(client, server):
     with pytest.raises(InfluxDB3ClientQueryError, match="not found"):
         client.query("SELECT * FROM cpu", database="no_such_bucket")
-    with pytest.raises(InfluxDB3ClientQueryError, match="InfluxQL is not supported yet"):
-        client.query("SELECT * FROM cpu", language="influxql")
+    with pytest.raises(InfluxDB3ClientQueryError, match="error parsing query"):
+        client.query("SELECT FROM cpu", language="influxql")
     with InfluxDBClient3(host=server.url, token="wrong", database=BUCKET, org="default") as bad:
         with pytest.raises(InfluxDB3ClientQueryError):
             bad.query("SELECT 1")
@@ -82,6 +82,16 @@ def test_adbc_query_with_the_database_header(server, bucket, client):
         cur.execute("SELECT data_type FROM information_schema.columns "
                     "WHERE table_schema = 'iox' AND table_name = 'disk' AND column_name = 'host'")
         assert cur.fetchall() == [("Dictionary(Int32, Utf8)",)]
+
+
+def test_adbc_prepared_statement_with_bound_parameters(server, bucket, client):
+    # ADBC prepares the statement, sends the values with DoPut, then runs the new handle.
+    client.write(record="mem,host=a used=1i\nmem,host=b used=2i")
+    with adbc(server, bucket) as conn, conn.cursor() as cur:
+        cur.execute("SELECT host, used FROM mem WHERE host = $1", parameters=("b",))
+        assert cur.fetchall() == [("b", 2)]
+        cur.execute("SELECT $1 + 1 AS n", parameters=(41,))
+        assert cur.fetchall() == [(42,)]
 
 
 def test_adbc_without_a_database_header_is_refused(server):

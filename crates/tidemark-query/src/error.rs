@@ -10,6 +10,10 @@ pub enum Error {
     /// The query cannot be planned or run as written: the message is for the user.
     #[error("{0}")]
     Query(String),
+    /// An InfluxQL statement is invalid as written; the message is InfluxDB 1.x's own text
+    /// (`undefined function foo()`), which v1 clients show as the statement's error.
+    #[error("{0}")]
+    Statement(String),
     /// The query needs more memory or other resources than it may have.
     #[error("{0}")]
     ResourcesExhausted(String),
@@ -23,7 +27,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Whether the user's query is at fault (as opposed to the server).
     pub fn is_user_error(&self) -> bool {
-        matches!(self, Self::Query(_))
+        matches!(self, Self::Query(_) | Self::Statement(_))
     }
 }
 
@@ -61,6 +65,7 @@ fn classify(e: &DataFusionError) -> fn(String) -> Error {
             Some(inner) => classify(inner),
             None => match source.downcast_ref::<Error>() {
                 Some(Error::Query(_)) => Error::Query,
+                Some(Error::Statement(_)) => Error::Statement,
                 Some(Error::ResourcesExhausted(_)) => Error::ResourcesExhausted,
                 _ => Error::Internal,
             },

@@ -16,6 +16,7 @@
 mod catalog;
 mod dedupe;
 mod error;
+mod influxql;
 mod runtime;
 mod table;
 mod time_range;
@@ -39,6 +40,7 @@ use tidemark_catalog::Bucket;
 use tidemark_storage::Engine;
 
 pub use error::{Error, Result};
+pub use influxql::{InfluxQlOptions, GROUP_KEY_METADATA, MEASUREMENT_COLUMN};
 pub use runtime::QueryStream;
 
 /// Where the engine's object store is registered in every session's runtime environment.
@@ -176,16 +178,48 @@ impl QueryEngine {
         Ok(QueryOutput { schema, stream })
     }
 
-    /// The schema `sql` would answer with, without running it (parameters may stay unbound).
-    pub async fn schema(&self, bucket: &Bucket, sql: &str) -> Result<SchemaRef> {
+    /// The schema `sql` would answer with, without running it. Parameters may stay unbound;
+    /// bound ones can change the schema (`$1 + 1` is not nullable once `$1` is a number).
+    pub async fn schema(&self, bucket: &Bucket, sql: &str, params: &Params) -> Result<SchemaRef> {
         let ctx = self.context(bucket)?;
         let sql = sql.to_owned();
+        let params = params.clone();
         self.runtime
             .run(async move {
-                let df = plan(&ctx, &sql).await?;
+                let df = bind(plan(&ctx, &sql).await?, &params)?;
                 Ok(Arc::new(df.schema().as_arrow().clone()))
             })
             .await
+    }
+
+    /// Runs one InfluxQL statement over `bucket`. The answer has InfluxDB 3's Arrow shape for
+    /// InfluxQL: `iox::measurement` first, then (for SELECT) `time` and the projected columns,
+    /// with the GROUP BY tag columns named in the schema metadata [`GROUP_KEY_METADATA`].
+    /// Statements the service layer answers (SHOW DATABASES, SHOW RETENTION POLICIES, CREATE
+    /// DATABASE, DROP MEASUREMENT, DELETE) are refused with [`Error::Statement`].
+    pub async fn influxql(
+        &self,
+        bucket: &Bucket,
+        statement: &tidemark_influxql::Statement,
+        options: &InfluxQlOptions,
+    ) -> Result<QueryOutput> {
+        let ctx = self.context(bucket)?;
+        let env = influxql::Env::new(ctx, self.engine.tables(bucket.id), options.clone());
+        let statement = statement.clone();
+        let batch = self
+            .runtime
+            .run(async move { influxql::execute(env, &statement).await })
+            .await?;
+        let schema = batch.schema();
+        let batches = if batch.num_rows() > 0 {
+            vec![Ok(batch)]
+        } else {
+            Vec::new()
+        };
+        Ok(QueryOutput {
+            schema,
+            stream: Box::pin(futures::stream::iter(batches)),
+        })
     }
 
     /// Every table the bucket's sessions can see, `information_schema` included.

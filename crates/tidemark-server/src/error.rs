@@ -240,7 +240,8 @@ impl From<tidemark_query::Error> for Error {
     fn from(e: tidemark_query::Error) -> Self {
         use tidemark_query::Error as Q;
         match e {
-            Q::Query(m) => Self::invalid(cap(m)),
+            // An InfluxQL statement's error carries 1.x's text, which v1 clients show as is.
+            Q::Query(m) | Q::Statement(m) => Self::invalid(cap(m)),
             Q::ResourcesExhausted(m) => Self::new(ErrorCode::TooManyRequests, cap(m)),
             Q::Internal(m) => {
                 tracing::error!(error = %m, "query failed");

@@ -389,12 +389,14 @@ async fn every_error_has_its_status() {
     assert_eq!(st.code(), Code::InvalidArgument);
     assert!(st.message().len() <= 2000, "{}", st.message().len());
 
-    let influxql =
-        json!({"database": "errdb", "sql_query": "SELECT * FROM cpu", "query_type": "influxql"});
+    let influxql = json!({"database": "errdb", "sql_query": "SHOW MEASUREMENTS; SHOW DATABASES", "query_type": "influxql"});
     let st = status_of(&s, &serde_json::to_vec(&influxql).unwrap(), &auth).await;
     assert_eq!(
         (st.code(), st.message()),
-        (Code::InvalidArgument, "InfluxQL is not supported yet")
+        (
+            Code::InvalidArgument,
+            "The context currently only supports a single InfluxQL statement"
+        )
     );
     let flux = json!({"database": "errdb", "sql_query": "x", "query_type": "flux"});
     let st = status_of(&s, &serde_json::to_vec(&flux).unwrap(), &auth).await;
@@ -465,4 +467,90 @@ async fn every_error_has_its_status() {
     .await
     .unwrap_err();
     assert_eq!(st.code(), Code::InvalidArgument);
+}
+
+fn influxql_ticket(database: &str, influxql: &str) -> Vec<u8> {
+    serde_json::to_vec(
+        &json!({"database": database, "sql_query": influxql, "query_type": "influxql"}),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn influxql_over_flight_keeps_the_iox_shape() {
+    let s = TestServer::start().await;
+    bucket_with_rows(&s, "qldb", CPU).await;
+    let auth = bearer(OPERATOR_TOKEN);
+    let headers = [("authorization", auth.as_str())];
+
+    let batches = do_get(&s, &influxql_ticket("qldb", "SHOW MEASUREMENTS"), &headers)
+        .await
+        .unwrap();
+    assert_eq!(
+        pretty(&batches),
+        "+------------------+------+\n| iox::measurement | name |\n+------------------+------+\n| measurements     | cpu  |\n+------------------+------+"
+    );
+    let metadata = batches[0].schema().metadata().clone();
+    assert!(
+        metadata.contains_key("iox::influxql::group_key::metadata"),
+        "{metadata:?}"
+    );
+
+    let batches = do_get(&s, &influxql_ticket("qldb", "SHOW TAG KEYS"), &headers)
+        .await
+        .unwrap();
+    assert!(
+        pretty(&batches).contains("| cpu              | host   |"),
+        "{}",
+        pretty(&batches)
+    );
+
+    // The statements the service answers itself work over Flight too.
+    let batches = do_get(&s, &influxql_ticket("qldb", "SHOW DATABASES"), &headers)
+        .await
+        .unwrap();
+    assert_eq!(batches.iter().map(RecordBatch::num_rows).sum::<usize>(), 0);
+
+    let st = do_get(
+        &s,
+        &influxql_ticket("qldb", "SHOW MEASUREMENTS FROM"),
+        &headers,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(st.code(), Code::InvalidArgument);
+    assert!(st.message().starts_with("error parsing query: "), "{st:?}");
+    let st = do_get(&s, &influxql_ticket("nope", "SHOW MEASUREMENTS"), &headers)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (st.code(), st.message()),
+        (Code::NotFound, "Database 'nope' not found")
+    );
+
+    // Flight SQL with the language header: GetFlightInfo, then DoGet on its one endpoint.
+    let mut client = sql_client(&s, "qldb").await;
+    client.set_header("x-influxdata-query-language", "influxql");
+    let info = client
+        .execute("SHOW FIELD KEYS".to_owned(), None)
+        .await
+        .unwrap();
+    let batches = fetch(&mut client, info).await;
+    let text = pretty(&batches);
+    assert!(
+        text.contains("fieldKey") && text.contains("usage"),
+        "{text}"
+    );
+
+    // Prepared statements follow the header too.
+    let mut prepared = client
+        .prepare("SELECT usage FROM cpu WHERE host = 'b'".to_owned(), None)
+        .await
+        .unwrap();
+    let info = prepared.execute().await.unwrap();
+    let text = pretty(&fetch(&mut client, info).await);
+    assert!(
+        text.contains("| cpu              | 1970-01-01T00:00:02 | 3.0   |"),
+        "{text}"
+    );
 }

@@ -178,6 +178,13 @@ fn cases() -> Vec<Case> {
         },
         case("error_method_not_allowed", M::DELETE, "/api/v2/buckets"),
         case("error_path_not_found", M::GET, "/api/v2/nope"),
+        case("v1_query_missing_q", M::GET, "/query?db=telegraf"),
+        case("v1_query_parse_error", M::GET, "/query?q=SELECT+FROM+cpu"),
+        case(
+            "v1_query_statement_errors",
+            M::GET,
+            "/query?q=SHOW+DATABASES%3BSHOW+MEASUREMENTS%3BSHOW+MEASUREMENTS+ON+nope%3BDELETE+FROM+cpu",
+        ),
     ]
 }
 

@@ -114,7 +114,11 @@ async fn schema_and_tables_without_running_anything() {
     f.write("cpu,host=a usage=1 10").await;
     let schema = f
         .query
-        .schema(&f.bucket, "SELECT host, usage FROM cpu WHERE host = $h")
+        .schema(
+            &f.bucket,
+            "SELECT host, usage FROM cpu WHERE host = $h",
+            &Params::new(),
+        )
         .await
         .expect("schema");
     let fields: Vec<(&str, &DataType)> = schema

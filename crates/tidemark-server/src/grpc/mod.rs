@@ -5,6 +5,7 @@
 //! [`Service`] call, its answer becomes Flight data, its errors become statuses through
 //! `error.rs`.
 
+mod bind;
 mod flight;
 mod sql;
 mod ticket;

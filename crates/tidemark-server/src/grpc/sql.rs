@@ -9,10 +9,15 @@ use std::collections::BTreeSet;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
+use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::ipc::writer::IpcWriteOptions;
+use arrow_flight::decode::FlightRecordBatchStream;
+use arrow_flight::error::FlightError;
 use arrow_flight::sql::metadata::{SqlInfoData, SqlInfoDataBuilder};
 use arrow_flight::sql::server::FlightSqlService;
+use arrow_flight::sql::server::PeekableFlightDataStream;
+use arrow_flight::sql::DoPutPreparedStatementResult;
 use arrow_flight::sql::{
     ActionClosePreparedStatementRequest, ActionCreatePreparedStatementRequest,
     ActionCreatePreparedStatementResult, CommandGetCatalogs, CommandGetDbSchemas,
@@ -23,12 +28,13 @@ use arrow_flight::{
     Action, FlightDescriptor, FlightEndpoint, FlightInfo, HandshakeRequest, HandshakeResponse,
     IpcMessage, SchemaAsIpc, Ticket,
 };
-use futures::Stream;
+use futures::{Stream, TryStreamExt};
 use prost::Message;
 use tidemark_query::{Params, TableInfo};
 use tonic::metadata::{MetadataMap, MetadataValue};
 use tonic::{Request, Response, Status, Streaming};
 
+use super::bind;
 use super::flight::{encode, encode_batch, DoGetStream};
 use super::ticket;
 use crate::auth::{token, Principal};
@@ -147,6 +153,7 @@ impl FlightSql {
         database: &str,
         sql: &str,
         language: QueryLanguage,
+        params: &Params,
     ) -> Result<Schema, Status> {
         let schema = self
             .service
@@ -156,7 +163,7 @@ impl FlightSql {
                     database,
                     text: sql,
                     language,
-                    params: &Params::new(),
+                    params,
                 },
             )
             .await?;
@@ -231,9 +238,9 @@ impl FlightSqlService for FlightSql {
         let (principal, database) = self.caller(request.metadata()).await?;
         let lang = language(request.metadata());
         let schema = self
-            .schema_of(&principal, &database, &query.query, lang)
+            .schema_of(&principal, &database, &query.query, lang, &Params::new())
             .await?;
-        let handle = ticket::encode(&database, &query.query)?;
+        let handle = ticket::encode(&database, &query.query, lang)?;
         let ticket = TicketStatementQuery {
             statement_handle: handle.into(),
         };
@@ -259,11 +266,12 @@ impl FlightSqlService for FlightSql {
         request: Request<Action>,
     ) -> Result<ActionCreatePreparedStatementResult, Status> {
         let (principal, database) = self.caller(request.metadata()).await?;
+        let lang = language(request.metadata());
         let schema = self
-            .schema_of(&principal, &database, &query.query, QueryLanguage::Sql)
+            .schema_of(&principal, &database, &query.query, lang, &Params::new())
             .await?;
         Ok(ActionCreatePreparedStatementResult {
-            prepared_statement_handle: ticket::encode(&database, &query.query)?.into(),
+            prepared_statement_handle: ticket::encode(&database, &query.query, lang)?.into(),
             dataset_schema: ipc_schema(&schema)?,
             parameter_schema: bytes::Bytes::new(),
         })
@@ -287,7 +295,7 @@ impl FlightSqlService for FlightSql {
         let principal = self.principal(request.metadata()).await?;
         let t = ticket::parse(&cmd.prepared_statement_handle)?;
         let schema = self
-            .schema_of(&principal, &t.database, &t.query, t.language)
+            .schema_of(&principal, &t.database, &t.query, t.language, &t.params)
             .await?;
         flight_info(&schema, cmd.as_any().encode_to_vec(), request.into_inner())
     }
@@ -299,6 +307,25 @@ impl FlightSqlService for FlightSql {
     ) -> Result<Response<DoGetStream>, Status> {
         self.run_handle(request.metadata(), &cmd.prepared_statement_handle)
             .await
+    }
+
+    /// Binds parameters: the values come back inside a new handle (see `bind.rs`).
+    async fn do_put_prepared_statement_query(
+        &self,
+        cmd: CommandPreparedStatementQuery,
+        request: Request<PeekableFlightDataStream>,
+    ) -> Result<DoPutPreparedStatementResult, Status> {
+        self.principal(request.metadata()).await?;
+        let stream = request.into_inner().map_err(FlightError::from);
+        let batches: Vec<RecordBatch> = FlightRecordBatchStream::new_from_flight_data(stream)
+            .try_collect()
+            .await
+            .map_err(|e| Status::invalid_argument(format!("reading the parameters: {e}")))?;
+        let params = bind::params(&batches)?;
+        let handle = bind::rebind(&cmd.prepared_statement_handle, &params)?;
+        Ok(DoPutPreparedStatementResult {
+            prepared_statement_handle: Some(handle.into()),
+        })
     }
 
     async fn get_flight_info_catalogs(

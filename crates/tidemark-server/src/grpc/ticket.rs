@@ -82,15 +82,18 @@ pub(crate) fn parse(ticket: &[u8]) -> Result<QueryTicket> {
     })
 }
 
-/// A SQL query as the JSON this server puts in its own Flight SQL handles and tickets.
-pub(crate) fn encode(database: &str, sql: &str) -> Result<Vec<u8>> {
+/// A query as the JSON this server puts in its own Flight SQL handles and tickets.
+pub(crate) fn encode(database: &str, sql: &str, language: QueryLanguage) -> Result<Vec<u8>> {
     serde_json::to_vec(&JsonTicket {
         database: Some(database.to_owned()),
         bucket: None,
         bucket_name: None,
         namespace_name: None,
         sql_query: sql.to_owned(),
-        query_type: None,
+        query_type: match language {
+            QueryLanguage::Sql => None,
+            QueryLanguage::InfluxQl => Some("influxql".to_owned()),
+        },
         params: serde_json::Map::new(),
     })
     .map_err(|e| Error::internal(format!("encoding a ticket: {e}")))
@@ -173,11 +176,16 @@ mod tests {
         assert!(parse(b"{not json").is_err());
         assert!(is_json(b" {\"a\":1}"));
         assert!(!is_json(b"\x0a\x10type.googleapis.com"));
-        let round = parse(&encode("db", "SELECT 2").expect("encode")).expect("parse");
+        let round =
+            parse(&encode("db", "SELECT 2", QueryLanguage::Sql).expect("encode")).expect("parse");
         assert_eq!(
             (round.database.as_str(), round.query.as_str()),
             ("db", "SELECT 2")
         );
+        let round =
+            parse(&encode("db", "SHOW MEASUREMENTS", QueryLanguage::InfluxQl).expect("encode"))
+                .expect("parse");
+        assert_eq!(round.language, QueryLanguage::InfluxQl);
     }
 
     #[test]

@@ -5,9 +5,11 @@ mod authorizations;
 mod buckets;
 mod dbrps;
 mod extract;
+mod influxql;
 mod links;
 mod orgs;
 mod query;
+mod query_v1;
 mod response;
 mod system;
 mod write;
@@ -55,6 +57,7 @@ pub fn router(state: AppState) -> Router {
             post(write::v3).layer(DefaultBodyLimit::disable()),
         )
         .route("/api/v3/query_sql", get(query::get).post(query::post))
+        .route("/query", get(query_v1::query).post(query_v1::query))
         .route("/api/v2/orgs", get(orgs::list).post(orgs::create))
         .route(
             "/api/v2/orgs/{id}",

@@ -49,15 +49,32 @@ impl IntoResponse for Error {
 
 /// Go's RFC3339Nano, as InfluxDB prints times: UTC, fraction with trailing zeros trimmed.
 pub(crate) fn rfc3339(nanos: i64) -> String {
+    rfc3339_in(nanos, 0)
+}
+
+/// Go's RFC3339Nano at an offset from UTC (seconds): local time and `-06:00`, or `Z` at zero.
+pub(crate) fn rfc3339_in(nanos: i64, offset_seconds: i32) -> String {
     let t = DateTime::<Utc>::from_timestamp_nanos(nanos);
-    let mut s = t.format("%Y-%m-%dT%H:%M:%S%.9f").to_string();
+    let Some(offset) =
+        chrono::FixedOffset::east_opt(offset_seconds).filter(|_| offset_seconds != 0)
+    else {
+        return trimmed(t.format("%Y-%m-%dT%H:%M:%S%.9f").to_string(), "Z");
+    };
+    let local = t.with_timezone(&offset);
+    trimmed(
+        local.format("%Y-%m-%dT%H:%M:%S%.9f").to_string(),
+        &local.format("%:z").to_string(),
+    )
+}
+
+fn trimmed(mut s: String, zone: &str) -> String {
     while s.ends_with('0') {
         s.pop();
     }
     if s.ends_with('.') {
         s.pop();
     }
-    s.push('Z');
+    s.push_str(zone);
     s
 }
 

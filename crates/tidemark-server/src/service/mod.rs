@@ -7,6 +7,7 @@
 mod authorizations;
 mod buckets;
 mod dbrps;
+mod influxql;
 mod orgs;
 mod page;
 mod query;
@@ -20,6 +21,9 @@ use tidemark_catalog::{Bootstrap, BootstrapOutcome, Catalog, Id, Org};
 pub use authorizations::{AuthorizationView, CreateAuthorization, ListAuthorizations};
 pub use buckets::{CreateBucket, ListBuckets, RetentionRule, UpdateBucket};
 pub use dbrps::{CreateDbrp, ListDbrps, OrgRef};
+pub use influxql::{
+    influxql_params, now_nanos, parse_influxql, InfluxQlDatabase, SINGLE_STATEMENT_ONLY,
+};
 pub use orgs::ListOrgs;
 pub use page::{Page, Paged};
 pub use query::{params_from_json, Query, QueryLanguage};

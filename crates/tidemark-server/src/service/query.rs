@@ -94,19 +94,38 @@ impl Service {
 
     /// Runs a query: its schema at once, its rows as they come.
     pub async fn query(&self, p: &Principal, q: Query<'_>) -> Result<QueryOutput> {
-        let bucket = self.query_bucket(p, q.database).await?;
         match q.language {
-            QueryLanguage::Sql => Ok(self.query.sql(&bucket, q.text, q.params).await?),
-            QueryLanguage::InfluxQl => Err(Error::invalid("InfluxQL is not supported yet")),
+            QueryLanguage::Sql => {
+                let bucket = self.query_bucket(p, q.database).await?;
+                Ok(self.query.sql(&bucket, q.text, q.params).await?)
+            }
+            QueryLanguage::InfluxQl => self.influxql_single(p, q).await,
         }
+    }
+
+    /// One InfluxQL statement over Flight: the database is a bucket name, as for SQL.
+    async fn influxql_single(&self, p: &Principal, q: Query<'_>) -> Result<QueryOutput> {
+        let params = super::influxql_params(q.params);
+        let mut statements = super::parse_influxql(q.text, &params)?;
+        let statement = match (statements.pop(), statements.is_empty()) {
+            (Some(s), true) => s,
+            _ => return Err(Error::invalid(super::SINGLE_STATEMENT_ONLY)),
+        };
+        let database = super::InfluxQlDatabase::Bucket(q.database.to_owned());
+        self.influxql(p, &statement, &database, super::now_nanos())
+            .await
+            .map_err(denied)
     }
 
     /// The schema a query would answer with, without running it.
     pub async fn query_schema(&self, p: &Principal, q: Query<'_>) -> Result<SchemaRef> {
-        let bucket = self.query_bucket(p, q.database).await?;
         match q.language {
-            QueryLanguage::Sql => Ok(self.query.schema(&bucket, q.text).await?),
-            QueryLanguage::InfluxQl => Err(Error::invalid("InfluxQL is not supported yet")),
+            QueryLanguage::Sql => {
+                let bucket = self.query_bucket(p, q.database).await?;
+                Ok(self.query.schema(&bucket, q.text, q.params).await?)
+            }
+            // InfluxQL statements are answered whole; their schema is the answer's.
+            QueryLanguage::InfluxQl => Ok(self.influxql_single(p, q).await?.schema),
         }
     }
 
