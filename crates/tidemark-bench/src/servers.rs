@@ -278,7 +278,7 @@ pub(crate) fn wait_ready(rt: &tokio::runtime::Runtime, server: &mut Server) -> R
     }
 }
 
-/// tidemark: the org's ID, then a bucket that never expires.
+/// tidemark: the org's ID, a bucket that never expires, and its v1 database mapping.
 pub(crate) async fn prepare_tidemark(url: &str) -> Result<()> {
     let client = load::client()?;
     let auth = format!("Token {TOKEN}");
@@ -304,10 +304,30 @@ pub(crate) async fn prepare_tidemark(url: &str) -> Result<()> {
         }))
         .send()
         .await?;
+    let status = resp.status();
+    let bucket: serde_json::Value = resp.json().await?;
+    let bucket_id = match bucket["id"].as_str() {
+        Some(id) if status.is_success() => id.to_owned(),
+        _ => return Err(format!("POST /api/v2/buckets: {status}: {bucket}").into()),
+    };
+    // v1 `/query` reads through a DBRP mapping, as in InfluxDB 2; v1 writes would create it,
+    // v2 writes do not.
+    let resp = client
+        .post(format!("{url}/api/v2/dbrps"))
+        .header(reqwest::header::AUTHORIZATION, &auth)
+        .json(&serde_json::json!({
+            "orgID": org_id,
+            "bucketID": bucket_id,
+            "database": DB,
+            "retention_policy": "autogen",
+            "default": true,
+        }))
+        .send()
+        .await?;
     if !resp.status().is_success() {
         let status = resp.status();
         return Err(format!(
-            "POST /api/v2/buckets: {status}: {}",
+            "POST /api/v2/dbrps: {status}: {}",
             resp.text().await.unwrap_or_default()
         )
         .into());
