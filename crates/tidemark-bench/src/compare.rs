@@ -4,7 +4,8 @@
 //! loopback ports: start it, create the database, reset its peak RSS, load, wait for the count,
 //! wait for its data to settle on disk (tidemark: the buffer persisted to Parquet and the WAL
 //! released; InfluxDB: the cache snapshotted to TSM, the WAL emptied, full compaction done),
-//! measure, kill it. Several runs alternate the order and the table shows medians.
+//! measure, run the TSBS query families (`compare_queries.rs`; not with `--no-queries`), kill
+//! it. Several runs alternate the order and the tables show medians.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
