@@ -4,23 +4,22 @@
 //! loopback ports: start it, create the database, reset its peak RSS, load, wait for the count,
 //! wait for its data to settle on disk (tidemark: the buffer persisted to Parquet and the WAL
 //! released; InfluxDB: the cache snapshotted to TSM, the WAL emptied, full compaction done),
-//! measure, kill it. Several runs alternate the order and the table shows medians.
+//! measure, run the TSBS query families (`compare_queries.rs`; not with `--no-queries`), kill
+//! it. Several runs alternate the order and the tables show medians.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use crate::compare_queries::{self, QueryFlags, QuerySummary, SystemQueries};
 use crate::generate::{self, Manifest};
 use crate::load::{self, Api, CountQuery, LoadReport, Target};
+use crate::query::Endpoint;
+use crate::servers::{self, DB, ORG, TOKEN};
 use crate::{procfs, table, DataArgs, Result};
 
-const DB: &str = "benchmark";
-const TOKEN: &str = "tidemark-bench-operator-token-0123456789abcdef";
-const ORG: &str = "default";
 /// A WAL directory at most this big holds no rows any more (just an empty segment).
 const SMALL_WAL: u64 = 64 * 1024;
 
@@ -32,7 +31,7 @@ pub(crate) enum System {
 }
 
 impl System {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             System::Tidemark => "tidemark",
             System::Influxdb => "influxdb",
@@ -43,435 +42,75 @@ impl System {
 #[derive(Debug, clap::Args)]
 pub(crate) struct CompareArgs {
     #[command(flatten)]
-    data: DataArgs,
+    pub(crate) data: DataArgs,
     /// Use this generated directory instead of generating one.
     #[arg(long)]
-    data_dir: Option<PathBuf>,
+    pub(crate) data_dir: Option<PathBuf>,
     /// Concurrent keep-alive connections per load.
     #[arg(long, default_value_t = 2)]
-    workers: usize,
+    pub(crate) workers: usize,
     /// Gzip the bodies.
     #[arg(long)]
-    gzip: bool,
+    pub(crate) gzip: bool,
     /// The tidemark binary.
     #[arg(long, default_value = "target/release/tidemark")]
-    tidemark: PathBuf,
+    pub(crate) tidemark: PathBuf,
     /// tidemark's write API (InfluxDB 1.6 always gets v1).
     #[arg(long, value_enum, default_value = "v2")]
-    tidemark_api: Api,
+    pub(crate) tidemark_api: Api,
     /// tidemark's loopback port.
     #[arg(long, default_value_t = 18181)]
-    tidemark_port: u16,
+    pub(crate) tidemark_port: u16,
     /// tidemark's --persist-max-age-seconds: how soon the buffer goes to Parquet.
     #[arg(long, default_value_t = 5)]
-    persist_max_age: u64,
+    pub(crate) persist_max_age: u64,
     /// More arguments for `tidemark serve` (repeatable), e.g. `--tidemark-arg=--wal-flush-window-ms=5`.
     #[arg(long, allow_hyphen_values = true)]
-    tidemark_arg: Vec<String>,
+    pub(crate) tidemark_arg: Vec<String>,
     /// The influxd binary (installed from Debian's `influxdb` package if missing).
     #[arg(long, default_value = "influxd")]
-    influxd: PathBuf,
+    pub(crate) influxd: PathBuf,
     /// Do not install InfluxDB when influxd is missing; fail instead.
     #[arg(long)]
-    no_install: bool,
+    pub(crate) no_install: bool,
     /// InfluxDB's loopback HTTP port.
     #[arg(long, default_value_t = 18086)]
-    influx_port: u16,
+    pub(crate) influx_port: u16,
     /// InfluxDB's loopback RPC (backup/restore) port.
     #[arg(long, default_value_t = 18088)]
-    influx_rpc_port: u16,
+    pub(crate) influx_rpc_port: u16,
     /// InfluxDB's cache-snapshot-write-cold-duration, seconds.
     #[arg(long, default_value_t = 2)]
-    influx_snapshot_cold: u64,
+    pub(crate) influx_snapshot_cold: u64,
     /// InfluxDB's compact-full-write-cold-duration, seconds.
     #[arg(long, default_value_t = 10)]
-    influx_full_compaction_cold: u64,
+    pub(crate) influx_full_compaction_cold: u64,
     /// Run only this system.
     #[arg(long, value_enum)]
-    only: Option<System>,
+    pub(crate) only: Option<System>,
     /// Repeat the pair this many times (alternating the order); the table shows medians.
     #[arg(long, default_value_t = 1)]
-    runs: usize,
+    pub(crate) runs: usize,
     /// Seconds to wait for the data to settle on disk before failing.
     #[arg(long, default_value_t = 300)]
-    settle_timeout: u64,
+    pub(crate) settle_timeout: u64,
     /// Seconds to wait for every row to be counted after the last acknowledgement.
     #[arg(long, default_value_t = 300)]
-    visible_timeout: u64,
+    pub(crate) visible_timeout: u64,
     /// Where the throwaway directories go (default: a new directory under the system temp dir).
     #[arg(long)]
-    work_dir: Option<PathBuf>,
+    pub(crate) work_dir: Option<PathBuf>,
     /// Keep the throwaway directories (data, logs, configs).
     #[arg(long)]
-    keep: bool,
+    pub(crate) keep: bool,
     /// Print JSON instead of the table.
     #[arg(long)]
-    json: bool,
+    pub(crate) json: bool,
     /// Also write the JSON to this file.
     #[arg(long)]
-    json_out: Option<PathBuf>,
-}
-
-/// A server child process, killed when dropped.
-#[derive(Debug)]
-struct Server {
-    system: System,
-    child: Child,
-    pid: u32,
-    url: String,
-    dir: PathBuf,
-    log: PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(20)..].join("\n")
-    }
-}
-
-fn command_output(program: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new(program).args(args).output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    (out.status.success() && !text.is_empty()).then_some(text)
-}
-
-fn find_program(name: &Path) -> Option<PathBuf> {
-    if name.components().count() > 1 {
-        return name.is_file().then(|| name.to_path_buf());
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin"), PathBuf::from("/usr/sbin")])
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
-/// Installs Debian's `influxdb` without letting its service start (a `policy-rc.d` that says
-/// 101 while apt runs, unless one exists already). Needs root or password-less sudo.
-fn install_influxdb() -> Result<()> {
-    const SCRIPT: &str = r#"set -e
-created=0
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
-  chmod 755 /usr/sbin/policy-rc.d
-  created=1
-fi
-trap 'if [ "$created" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi' EXIT
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq influxdb
-"#;
-    let root = command_output(Path::new("id"), &["-u"]).as_deref() == Some("0");
-    let mut cmd = if root {
-        Command::new("sh")
-    } else if Command::new("sudo")
-        .args(["-n", "true"])
-        .status()
-        .is_ok_and(|s| s.success())
-    {
-        let mut c = Command::new("sudo");
-        c.args(["-n", "sh"]);
-        c
-    } else {
-        return Err("influxd is missing and installing it needs root: run `apt-get install influxdb` (keeping its service from starting) or pass --influxd".into());
-    };
-    eprintln!("installing Debian's influxdb package (its service is not started)");
-    let status = cmd
-        .args(["-c", SCRIPT])
-        .stdout(Stdio::null())
-        .status()
-        .map_err(|e| format!("cannot run the install: {e}"))?;
-    if !status.success() {
-        return Err(format!("installing influxdb failed: {status}").into());
-    }
-    Ok(())
-}
-
-fn influxd_path(args: &CompareArgs) -> Result<PathBuf> {
-    if let Some(p) = find_program(&args.influxd) {
-        return Ok(p);
-    }
-    if args.no_install {
-        return Err(format!("{} not found (and --no-install)", args.influxd.display()).into());
-    }
-    install_influxdb()?;
-    find_program(&args.influxd).ok_or_else(|| {
-        format!(
-            "{} still not found after installing",
-            args.influxd.display()
-        )
-        .into()
-    })
-}
-
-fn spawn(system: System, mut cmd: Command, dir: &Path, url: String) -> Result<Server> {
-    let log = dir.join(format!("{}.log", system.name()));
-    let out = File::create(&log)?;
-    let err = out.try_clone()?;
-    // Settings meant for the user's own server must not leak into this one.
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy().into_owned();
-        if k.starts_with("TIDEMARK_") || k.starts_with("INFLUXDB_") {
-            cmd.env_remove(k);
-        }
-    }
-    let child = cmd
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", system.name()))?;
-    Ok(Server {
-        system,
-        pid: child.id(),
-        child,
-        url,
-        dir: dir.to_path_buf(),
-        log,
-    })
-}
-
-fn start_tidemark(args: &CompareArgs, dir: &Path) -> Result<Server> {
-    let bin = find_program(&args.tidemark).ok_or_else(|| {
-        format!(
-            "{} not found: build it with `cargo build --release -p tidemark`",
-            args.tidemark.display()
-        )
-    })?;
-    let data = dir.join("data");
-    let mut cmd = Command::new(bin);
-    cmd.arg("serve")
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("--bind")
-        .arg(format!("127.0.0.1:{}", args.tidemark_port))
-        .arg("--operator-token")
-        .arg(TOKEN)
-        .arg("--org-name")
-        .arg(ORG)
-        .arg("--persist-max-age-seconds")
-        .arg(args.persist_max_age.to_string())
-        .arg("--log-filter")
-        .arg("info")
-        .args(&args.tidemark_arg);
-    spawn(
-        System::Tidemark,
-        cmd,
-        dir,
-        format!("http://127.0.0.1:{}", args.tidemark_port),
-    )
-}
-
-fn influx_config(args: &CompareArgs, dir: &Path) -> String {
-    let d = dir.display();
-    format!(
-        r#"# Written by tidemark-bench compare.
-reporting-disabled = true
-bind-address = "127.0.0.1:{rpc}"
-
-[meta]
-  dir = "{d}/meta"
-  logging-enabled = false
-
-[data]
-  dir = "{d}/data"
-  wal-dir = "{d}/wal"
-  # fsync every write before acknowledging it, like tidemark's WAL
-  wal-fsync-delay = "0s"
-  index-version = "inmem"
-  query-log-enabled = false
-  trace-logging-enabled = false
-  cache-snapshot-write-cold-duration = "{snap}s"
-  compact-full-write-cold-duration = "{full}s"
-  max-series-per-database = 0
-  max-values-per-tag = 0
-
-[retention]
-  enabled = false
-
-[shard-precreation]
-  enabled = false
-
-[monitor]
-  store-enabled = false
-
-[http]
-  enabled = true
-  bind-address = "127.0.0.1:{http}"
-  auth-enabled = false
-  log-enabled = false
-  write-tracing = false
-
-[logging]
-  level = "warn"
-  suppress-logo = true
-
-[subscriber]
-  enabled = false
-
-[continuous_queries]
-  enabled = false
-"#,
-        rpc = args.influx_rpc_port,
-        http = args.influx_port,
-        snap = args.influx_snapshot_cold,
-        full = args.influx_full_compaction_cold,
-    )
-}
-
-fn start_influx(args: &CompareArgs, influxd: &Path, dir: &Path) -> Result<Server> {
-    let config = dir.join("influxdb.conf");
-    std::fs::write(&config, influx_config(args, dir))?;
-    let mut cmd = Command::new(influxd);
-    cmd.arg("run").arg("-config").arg(&config);
-    spawn(
-        System::Influxdb,
-        cmd,
-        dir,
-        format!("http://127.0.0.1:{}", args.influx_port),
-    )
-}
-
-fn wait_ready(rt: &tokio::runtime::Runtime, server: &mut Server) -> Result<()> {
-    let client = load::client()?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = server.child.try_wait()? {
-            return Err(format!(
-                "{} exited at start-up ({status}); its log:\n{}",
-                server.system.name(),
-                server.log_tail()
-            )
-            .into());
-        }
-        let ok = rt.block_on(async {
-            client
-                .get(format!("{}/ping", server.url))
-                .timeout(Duration::from_secs(2))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-        });
-        if ok {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(format!(
-                "{} did not answer /ping within 60 s; its log:\n{}",
-                server.system.name(),
-                server.log_tail()
-            )
-            .into());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// tidemark: the org's ID, then a bucket that never expires.
-async fn prepare_tidemark(url: &str) -> Result<()> {
-    let client = load::client()?;
-    let auth = format!("Token {TOKEN}");
-    let resp = client
-        .get(format!("{url}/api/v2/orgs"))
-        .query(&[("org", ORG)])
-        .header(reqwest::header::AUTHORIZATION, &auth)
-        .send()
-        .await?;
-    let status = resp.status();
-    let body: serde_json::Value = resp.json().await?;
-    let org_id = body["orgs"][0]["id"]
-        .as_str()
-        .ok_or_else(|| format!("GET /api/v2/orgs: {status} {body}"))?
-        .to_owned();
-    let resp = client
-        .post(format!("{url}/api/v2/buckets"))
-        .header(reqwest::header::AUTHORIZATION, &auth)
-        .json(&serde_json::json!({
-            "orgID": org_id,
-            "name": DB,
-            "retentionRules": [{"type": "expire", "everySeconds": 0}],
-        }))
-        .send()
-        .await?;
-    if !resp.status().is_success() {
-        let status = resp.status();
-        return Err(format!(
-            "POST /api/v2/buckets: {status}: {}",
-            resp.text().await.unwrap_or_default()
-        )
-        .into());
-    }
-    Ok(())
-}
-
-async fn prepare_influx(url: &str) -> Result<()> {
-    let client = load::client()?;
-    let resp = client
-        .post(format!("{url}/query"))
-        .form(&[("q", format!("CREATE DATABASE {DB}"))])
-        .send()
-        .await?;
-    let status = resp.status();
-    let text = resp.text().await.unwrap_or_default();
-    if !status.is_success() || text.contains("\"error\"") {
-        return Err(format!("CREATE DATABASE: {status}: {text}").into());
-    }
-    Ok(())
-}
-
-/// Polls `dirs` every half second until their sizes stay the same for `quiet` while `ready`
-/// holds; false when `timeout` passes first.
-pub(crate) fn settle(
-    dirs: &[PathBuf],
-    quiet: Duration,
-    timeout: Duration,
-    mut ready: impl FnMut() -> bool,
-) -> bool {
-    let sizes = || -> Vec<(u64, u64)> {
-        dirs.iter()
-            .map(|d| procfs::dir_stats(d, &mut |_| {}))
-            .collect()
-    };
-    let start = Instant::now();
-    let mut last = sizes();
-    let mut since = Instant::now();
-    loop {
-        std::thread::sleep(Duration::from_millis(500));
-        let now = sizes();
-        if now != last {
-            last = now;
-            since = Instant::now();
-        }
-        if since.elapsed() >= quiet && ready() {
-            return true;
-        }
-        if start.elapsed() >= timeout {
-            return false;
-        }
-    }
-}
-
-pub(crate) fn settle_quiet(dirs: &[PathBuf], quiet: Duration, timeout: Duration) -> bool {
-    settle(dirs, quiet, timeout, || true)
-}
-
-fn count_files(dir: &Path, extension: &str) -> u64 {
-    let mut n = 0;
-    procfs::dir_stats(dir, &mut |p| {
-        if p.extension().is_some_and(|e| e == extension) {
-            n += 1;
-        }
-    });
-    n
+    pub(crate) json_out: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) queries: QueryFlags,
 }
 
 /// One system's figures from one run.
@@ -485,6 +124,8 @@ struct RunResult {
     /// How many times tidemark persisted / compacted (from its log).
     persists: Option<usize>,
     compactions: Option<usize>,
+    /// The query families, run after the data settled (absent with --no-queries).
+    queries: Option<SystemQueries>,
 }
 
 struct Metric {
@@ -582,16 +223,16 @@ fn run_system(
     let dir = work.join(format!("{}-{run}", system.name()));
     std::fs::create_dir_all(&dir)?;
     let mut server = match system {
-        System::Tidemark => start_tidemark(args, &dir)?,
+        System::Tidemark => servers::start_tidemark(args, &dir)?,
         System::Influxdb => {
             let influxd = influxd.ok_or("influxd is needed")?;
-            start_influx(args, influxd, &dir)?
+            servers::start_influx(args, influxd, &dir)?
         }
     };
-    wait_ready(rt, &mut server)?;
+    servers::wait_ready(rt, &mut server)?;
     match system {
-        System::Tidemark => rt.block_on(prepare_tidemark(&server.url))?,
-        System::Influxdb => rt.block_on(prepare_influx(&server.url))?,
+        System::Tidemark => rt.block_on(servers::prepare_tidemark(&server.url))?,
+        System::Influxdb => rt.block_on(servers::prepare_influx(&server.url))?,
     }
     let target = match system {
         System::Tidemark => Target {
@@ -662,7 +303,7 @@ fn run_system(
             let wal = data_dir.join("wal");
             let log = server.log.clone();
             let mut compacted_at: Option<Instant> = None;
-            let settled = settle(
+            let settled = servers::settle(
                 std::slice::from_ref(&data_dir),
                 Duration::from_secs(3),
                 timeout,
@@ -675,7 +316,7 @@ fn run_system(
                     let grace_over =
                         compacted_at.is_none_or(|t| t.elapsed() >= Duration::from_secs(65));
                     procfs::dir_size(&wal) <= SMALL_WAL
-                        && count_files(&objects, "parquet") > 0
+                        && servers::count_files(&objects, "parquet") > 0
                         && grace_over
                 },
             );
@@ -685,8 +326,8 @@ fn run_system(
             let tsm = server.dir.join("data");
             let wal = server.dir.join("wal");
             let quiet = Duration::from_secs(args.influx_full_compaction_cold + 5);
-            let settled = settle(&[tsm.clone(), wal.clone()], quiet, timeout, || {
-                procfs::dir_size(&wal) <= SMALL_WAL && count_files(&tsm, "tsm") > 0
+            let settled = servers::settle(&[tsm.clone(), wal.clone()], quiet, timeout, || {
+                procfs::dir_size(&wal) <= SMALL_WAL && servers::count_files(&tsm, "tsm") > 0
             });
             (settled, tsm, wal, server.dir.clone())
         }
@@ -697,7 +338,7 @@ fn run_system(
             system.name(),
             args.settle_timeout,
             procfs::dir_size(&wal_dir),
-            count_files(&persisted_dir, if system == System::Tidemark { "parquet" } else { "tsm" }),
+            servers::count_files(&persisted_dir, if system == System::Tidemark { "parquet" } else { "tsm" }),
             server.log_tail()
         )
         .into());
@@ -749,6 +390,30 @@ fn run_system(
         ),
         System::Influxdb => (None, None),
     };
+    // Queries come after every ingest figure was taken, so they do not count in them.
+    let queries = if args.queries.no_queries {
+        None
+    } else {
+        eprintln!(
+            "run {run}: running the query families against {}",
+            system.name()
+        );
+        let endpoint = Endpoint {
+            url: server.url.clone(),
+            db: DB.to_owned(),
+            token: (system == System::Tidemark).then(|| TOKEN.to_owned()),
+            user: None,
+            password: None,
+        };
+        Some(compare_queries::run(
+            rt,
+            system,
+            &endpoint,
+            server.pid,
+            manifest,
+            &args.queries,
+        )?)
+    };
     drop(server);
     if !args.keep {
         let _ = std::fs::remove_dir_all(&dir);
@@ -787,6 +452,7 @@ fn run_system(
         figures,
         persists,
         compactions,
+        queries,
     })
 }
 
@@ -824,6 +490,8 @@ struct Output<'a> {
     medians: BTreeMap<&'static str, BTreeMap<&'static str, f64>>,
     ratios: BTreeMap<&'static str, f64>,
     targets: Vec<Target3>,
+    /// The query families (absent with --no-queries).
+    queries: Option<QuerySummary>,
 }
 
 pub(crate) fn run(args: &CompareArgs) -> Result<()> {
@@ -835,24 +503,24 @@ pub(crate) fn run(args: &CompareArgs) -> Result<()> {
         None => vec![System::Tidemark, System::Influxdb],
     };
     let influxd = if systems.contains(&System::Influxdb) {
-        Some(influxd_path(args)?)
+        Some(servers::influxd_path(args)?)
     } else {
         None
     };
     let tidemark_version = if systems.contains(&System::Tidemark) {
-        let bin = find_program(&args.tidemark).ok_or_else(|| {
+        let bin = servers::find_program(&args.tidemark).ok_or_else(|| {
             format!(
                 "{} not found: build it with `cargo build --release -p tidemark`",
                 args.tidemark.display()
             )
         })?;
-        command_output(&bin, &["--version"])
+        servers::command_output(&bin, &["--version"])
     } else {
         None
     };
     let influxdb_version = influxd
         .as_deref()
-        .and_then(|p| command_output(p, &["version"]));
+        .and_then(|p| servers::command_output(p, &["version"]));
 
     let mut builder = tempfile::Builder::new();
     builder.prefix("tidemark-bench-").disable_cleanup(args.keep);
@@ -936,7 +604,7 @@ pub(crate) fn run(args: &CompareArgs) -> Result<()> {
         }
     }
     let ratio = |k: &str| ratios.get(k).copied();
-    let targets = vec![
+    let mut targets = vec![
         Target3 {
             target: "ingest rows/s (ack) >= 2x InfluxDB 1.6",
             value: ratio("rows_per_second_ack"),
@@ -963,6 +631,18 @@ pub(crate) fn run(args: &CompareArgs) -> Result<()> {
             met: get(System::Tidemark, "bytes_per_value_persisted").map(|v| v <= 0.3),
         },
     ];
+    let query_runs: Vec<(System, usize, &SystemQueries)> = results
+        .iter()
+        .filter_map(|r| r.queries.as_ref().map(|q| (r.system, r.run, q)))
+        .collect();
+    let queries = (!query_runs.is_empty()).then(|| compare_queries::summarize(&query_runs));
+    if let Some(q) = &queries {
+        targets.extend(
+            compare_queries::targets(q)
+                .into_iter()
+                .map(|(target, value, met)| Target3 { target, value, met }),
+        );
+    }
 
     let output = Output {
         manifest: &manifest,
@@ -976,6 +656,7 @@ pub(crate) fn run(args: &CompareArgs) -> Result<()> {
         medians,
         ratios,
         targets,
+        queries,
     };
     let json = serde_json::to_string_pretty(&output)?;
     if let Some(path) = &args.json_out {
@@ -1056,8 +737,12 @@ fn render(o: &Output<'_>, systems: &[System]) -> String {
         })
         .collect();
     out += &table::render(&header, &rows);
+    if let Some(q) = &o.queries {
+        out += "\n";
+        out += &compare_queries::render(q);
+    }
     if both {
-        out += "\ntargets (storage issue):\n";
+        out += "\ntargets (storage and query issues):\n";
         for t in &o.targets {
             let value = t.value.map_or("-".to_owned(), |v| {
                 if t.target.starts_with("tidemark bytes") {
@@ -1077,115 +762,9 @@ fn render(o: &Output<'_>, systems: &[System]) -> String {
     out
 }
 
-/// Checks a `compare --json-out` file: every run counted exactly `rows` rows, and every system
-/// has the figures the table needs, all positive. For CI (`scripts/bench-smoke.sh`).
-pub(crate) fn check(path: &Path, rows: Option<u64>) -> Result<()> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let v: serde_json::Value = serde_json::from_str(&text)?;
-    check_value(&v, rows)
-}
-
-fn check_value(v: &serde_json::Value, rows: Option<u64>) -> Result<()> {
-    let manifest_rows = v["manifest"]["rows"].as_u64().ok_or("no manifest.rows")?;
-    if manifest_rows == 0 {
-        return Err("the manifest lists no rows".into());
-    }
-    if let Some(r) = rows {
-        if r != manifest_rows {
-            return Err(format!("the manifest lists {manifest_rows} rows, expected {r}").into());
-        }
-    }
-    let runs = v["runs"].as_array().ok_or("no runs")?;
-    if runs.is_empty() {
-        return Err("no runs".into());
-    }
-    let mut problems = Vec::new();
-    for r in runs {
-        let who = format!("{} run {}", r["system"], r["run"]);
-        let sent = r["load"]["rows"].as_u64();
-        let seen = r["load"]["count_seen"].as_u64();
-        if sent != Some(manifest_rows) || seen != Some(manifest_rows) {
-            problems.push(format!(
-                "{who}: sent {sent:?} rows and counted {seen:?}, expected {manifest_rows}"
-            ));
-        }
-    }
-    // Positive in every run; CPU figures only need to be there, since a tiny run can take
-    // less than one clock tick of server CPU.
-    const POSITIVE: [&str; 6] = [
-        "rows_per_second_ack",
-        "rows_per_second_visible",
-        "peak_rss_mib",
-        "persisted_files",
-        "bytes_per_value_persisted",
-        "bytes_per_value_total",
-    ];
-    const PRESENT: [&str; 2] = ["cpu_seconds_load", "cpu_seconds_total"];
-    let medians = v["medians"].as_object().ok_or("no medians")?;
-    if medians.is_empty() {
-        return Err("no medians".into());
-    }
-    for (system, m) in medians {
-        for key in POSITIVE {
-            match m[key].as_f64() {
-                Some(x) if x > 0.0 && x.is_finite() => {}
-                other => problems.push(format!("{system}: {key} is {other:?}")),
-            }
-        }
-        for key in PRESENT {
-            match m[key].as_f64() {
-                Some(x) if x >= 0.0 && x.is_finite() => {}
-                other => problems.push(format!("{system}: {key} is {other:?}")),
-            }
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems.join("; ").into())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn checks() {
-        let good = serde_json::json!({
-            "manifest": {"rows": 300},
-            "runs": [{"system": "tidemark", "run": 0, "load": {"rows": 300, "count_seen": 300}}],
-            "medians": {"tidemark": {
-                "rows_per_second_ack": 1.0, "rows_per_second_visible": 1.0,
-                "cpu_seconds_load": 0.1, "rows_per_cpu_second_load": 3000.0,
-                "cpu_seconds_total": 0.2,
-                "peak_rss_mib": 50.0, "persisted_files": 1.0,
-                "bytes_per_value_persisted": 2.0, "bytes_per_value_total": 9.0
-            }}
-        });
-        check_value(&good, Some(300)).unwrap();
-        assert!(check_value(&good, Some(301)).is_err());
-        let mut short = good.clone();
-        short["runs"][0]["load"]["count_seen"] = 299.into();
-        assert!(check_value(&short, None).is_err());
-        let mut zero = good.clone();
-        zero["medians"]["tidemark"]["persisted_files"] = 0.0.into();
-        assert!(check_value(&zero, None).is_err());
-        let mut idle = good.clone();
-        idle["medians"]["tidemark"]["cpu_seconds_load"] = 0.0.into();
-        idle["medians"]["tidemark"]
-            .as_object_mut()
-            .unwrap()
-            .remove("rows_per_cpu_second_load");
-        check_value(&idle, None).unwrap();
-        let mut missing = good;
-        missing["medians"]["tidemark"]
-            .as_object_mut()
-            .unwrap()
-            .remove("peak_rss_mib");
-        assert!(check_value(&missing, None).is_err());
-    }
 
     #[test]
     fn medians() {
@@ -1194,23 +773,5 @@ mod tests {
         assert_eq!(median(vec![3.0, 1.0, 2.0]), Some(2.0));
         assert_eq!(median(vec![4.0, 1.0, 2.0, 3.0]), Some(2.5));
         assert_eq!(median(vec![f64::NAN, 1.0]), Some(1.0));
-    }
-
-    #[test]
-    fn influx_config_points_into_the_throwaway_dir() {
-        use clap::Parser;
-        #[derive(Debug, Parser)]
-        struct T {
-            #[command(flatten)]
-            c: CompareArgs,
-        }
-        let t = T::parse_from(["x"]);
-        let text = influx_config(&t.c, Path::new("/tmp/x"));
-        assert!(text.contains("dir = \"/tmp/x/meta\""));
-        assert!(text.contains("wal-dir = \"/tmp/x/wal\""));
-        assert!(text.contains("wal-fsync-delay = \"0s\""));
-        assert!(text.contains("bind-address = \"127.0.0.1:18086\""));
-        assert!(text.contains("bind-address = \"127.0.0.1:18088\""));
-        assert!(text.contains("reporting-disabled = true"));
     }
 }

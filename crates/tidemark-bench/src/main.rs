@@ -1,5 +1,7 @@
 //! `tidemark-bench`: generates TSBS `cpu-only` line protocol, replays it to a server over HTTP,
-//! and runs tidemark and InfluxDB 1.6 side by side. See BENCHMARKS.md for the figures it gave.
+//! runs the TSBS query families against a server, and runs tidemark and InfluxDB 1.6 side by
+//! side (ingest, then queries with their answers cross-checked). See BENCHMARKS.md for the
+//! figures it gave.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,11 +9,17 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+mod answers;
+mod check;
 mod compare;
+mod compare_queries;
 mod generate;
 mod load;
 mod procfs;
+mod queries;
+mod query;
 mod rng;
+mod servers;
 mod table;
 
 pub(crate) type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -21,7 +29,7 @@ pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 #[command(
     name = "tidemark-bench",
     version,
-    about = "Ingest benchmarks for tidemark and its peers"
+    about = "Ingest and query benchmarks for tidemark and its peers"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -34,9 +42,13 @@ enum Command {
     Generate(GenerateArgs),
     /// Replay generated files to a server and report throughput and server costs.
     Load(LoadArgs),
-    /// Start tidemark and InfluxDB 1.6, load the same data into each, print one table.
+    /// Run the TSBS query families against a server: latency percentiles, rows, server CPU.
+    Query(query::QueryArgs),
+    /// Start tidemark and InfluxDB 1.6, load the same data into each, run the query families,
+    /// print the tables.
     Compare(compare::CompareArgs),
-    /// Check the JSON of `compare --json-out` (for CI): counts match, every figure is there.
+    /// Check the JSON of `compare --json-out` (for CI): counts match, every figure is there,
+    /// query answers agree.
     CheckCompare(CheckArgs),
 }
 
@@ -223,7 +235,7 @@ fn run_load(args: &LoadArgs) -> Result<()> {
     };
     let report = load::run(&args.data, &target, &options)?;
     let disk = args.data_dir.as_ref().map(|dir| {
-        let settled = compare::settle_quiet(
+        let settled = servers::settle_quiet(
             std::slice::from_ref(dir),
             Duration::from_secs(args.settle_quiet),
             Duration::from_secs(args.settle_timeout),
@@ -313,8 +325,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Generate(a) => run_generate(a),
         Command::Load(a) => run_load(a),
+        Command::Query(a) => query::run_command(a),
         Command::Compare(a) => compare::run(a),
-        Command::CheckCompare(a) => compare::check(&a.file, a.rows),
+        Command::CheckCompare(a) => check::check(&a.file, a.rows),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
