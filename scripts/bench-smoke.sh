@@ -2,8 +2,9 @@
 # Keeps the benchmark tool working: builds tidemark and tidemark-bench, then runs
 # `tidemark-bench compare` at a tiny scale (5 hosts x 10 min, 1 worker) against InfluxDB 1.6
 # from Debian's `influxdb` package, which `compare` installs if influxd is missing (needs root
-# or password-less sudo). Fails if any write is refused, a count does not match the rows
-# sent, the data never settles on disk, or a figure is missing from the output.
+# or password-less sudo), then the TSBS query families on both. Fails if any write is refused,
+# a count does not match the rows sent, the data never settles on disk, a query family's
+# answers differ between the two systems, or a figure is missing from the output.
 # Takes well under 2 minutes after the build. TIDEMARK_BENCH_PROFILE=debug (what scripts/test.sh
 # uses) reuses the debug build of the test run instead of a release build: the smoke checks
 # that the tool works, not how fast anything is.
@@ -36,6 +37,7 @@ step "tidemark-bench compare (5 hosts x 10 min, 1 worker)"
   --influx-rpc-port "${INFLUX_BENCH_RPC_PORT:-18088}" \
   --influx-full-compaction-cold 2 \
   --settle-timeout 90 \
+  --query-runs 2 --query-warmup 1 \
   --json-out "$out/compare.json"
 
 step "checking the figures"
