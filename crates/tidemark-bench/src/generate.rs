@@ -1,12 +1,5 @@
-//! TSBS `cpu-only` data as line protocol.
-//!
-//! The model is TSBS's (timescale/tsbs, `pkg/data/usecases/devops`): one `cpu` line per host per
-//! epoch, ten tags fixed per host, ten integer fields that follow a clamped random walk on
-//! [0, 100] (start uniform, each epoch += N(0, 1)), rows ordered by time, then host. The random
-//! numbers come from our own seeded generator (`rng.rs`), so the data follows TSBS's
-//! distributions without being a byte-identical clone of Go's `math/rand` stream. Per host the
-//! draws go in TSBS's order: ten initial states, region, datacenter, rack, arch, os, service,
-//! service version, environment, team.
+//! TSBS `cpu-only` data as line-protocol files: the generator (`tidemark-tsbs`) cut into bodies of
+//! `batch_size` lines, with a manifest.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -15,42 +8,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::rng::Rng;
 use crate::Result;
+use tidemark_tsbs::CpuOnly;
 
-pub(crate) const MEASUREMENT: &str = "cpu";
-pub(crate) const FIELDS: [&str; 10] = [
-    "usage_user",
-    "usage_system",
-    "usage_idle",
-    "usage_nice",
-    "usage_iowait",
-    "usage_irq",
-    "usage_softirq",
-    "usage_steal",
-    "usage_guest",
-    "usage_guest_nice",
-];
+pub(crate) use tidemark_tsbs::{FIELDS, MEASUREMENT};
 pub(crate) const MANIFEST: &str = "manifest.json";
-
-const REGIONS: [(&str, &[&str]); 9] = [
-    (
-        "us-east-1",
-        &["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1e"],
-    ),
-    ("us-west-1", &["us-west-1a", "us-west-1b"]),
-    ("us-west-2", &["us-west-2a", "us-west-2b", "us-west-2c"]),
-    ("eu-west-1", &["eu-west-1a", "eu-west-1b", "eu-west-1c"]),
-    ("eu-central-1", &["eu-central-1a", "eu-central-1b"]),
-    ("ap-southeast-1", &["ap-southeast-1a", "ap-southeast-1b"]),
-    ("ap-southeast-2", &["ap-southeast-2a", "ap-southeast-2b"]),
-    ("ap-northeast-1", &["ap-northeast-1a", "ap-northeast-1c"]),
-    ("sa-east-1", &["sa-east-1a", "sa-east-1b", "sa-east-1c"]),
-];
-const ARCHES: [&str; 2] = ["x64", "x86"];
-const OSES: [&str; 3] = ["Ubuntu16.10", "Ubuntu16.04LTS", "Ubuntu15.10"];
-const ENVIRONMENTS: [&str; 3] = ["production", "staging", "test"];
-const TEAMS: [&str; 4] = ["SF", "NYC", "LON", "CHI"];
 
 /// What a generation produced; `manifest.json` next to the batch files.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -103,11 +65,6 @@ impl Spec {
     pub(crate) fn epochs(&self) -> u64 {
         let interval = self.interval.as_nanos().max(1);
         (self.duration.as_nanos() / interval) as u64
-    }
-
-    #[cfg(test)]
-    pub(crate) fn rows(&self) -> u64 {
-        self.epochs() * self.hosts as u64
     }
 }
 
@@ -188,119 +145,29 @@ pub(crate) fn midnight_start(duration: Duration) -> i64 {
     start.div_euclid(DAY) * DAY
 }
 
-/// One simulated host: its line prefix (measurement and tags) and its ten walks.
-#[derive(Debug, Clone)]
-struct Host {
-    prefix: Vec<u8>,
-    state: [f64; 10],
-}
-
-impl Host {
-    fn new(index: usize, rng: &mut Rng) -> Self {
-        let mut state = [0.0; 10];
-        for s in &mut state {
-            *s = rng.next_f64() * 100.0;
-        }
-        let (region, datacenters) = REGIONS[rng.below(REGIONS.len())];
-        let datacenter = datacenters[rng.below(datacenters.len())];
-        let rack = rng.below(100);
-        let arch = ARCHES[rng.below(ARCHES.len())];
-        let os = OSES[rng.below(OSES.len())];
-        let service = rng.below(20);
-        let service_version = rng.below(2);
-        let environment = ENVIRONMENTS[rng.below(ENVIRONMENTS.len())];
-        let team = TEAMS[rng.below(TEAMS.len())];
-        let prefix = format!(
-            "{MEASUREMENT},hostname=host_{index},region={region},datacenter={datacenter},rack={rack},os={os},arch={arch},team={team},service={service},service_version={service_version},service_environment={environment} "
-        );
-        Self {
-            prefix: prefix.into_bytes(),
-            state,
-        }
-    }
-
-    fn tick(&mut self, rng: &mut Rng) {
-        for s in &mut self.state {
-            *s = (*s + rng.normal()).clamp(0.0, 100.0);
-        }
-    }
-
-    fn write_line(&self, ts: i64, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.prefix);
-        for (i, (name, value)) in FIELDS.iter().zip(self.state).enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(name.as_bytes());
-            out.push(b'=');
-            // Truncated like TSBS's `int64(state)`; the clamp keeps it in 0..=100.
-            push_small(out, value as u8);
-            out.push(b'i');
-        }
-        out.push(b' ');
-        out.extend_from_slice(ts.to_string().as_bytes());
-        out.push(b'\n');
-    }
-}
-
-fn push_small(out: &mut Vec<u8>, v: u8) {
-    if v >= 100 {
-        out.push(b'0' + v / 100);
-    }
-    if v >= 10 {
-        out.push(b'0' + (v / 10) % 10);
-    }
-    out.push(b'0' + v % 10);
-}
-
 /// The rows in order, handed out in batches of `batch_size` lines.
 #[derive(Debug)]
 pub(crate) struct Generator {
-    spec: Spec,
-    rng: Rng,
-    hosts: Vec<Host>,
-    epoch: u64,
-    host: usize,
+    batch_size: usize,
+    rows: u64,
+    lines: CpuOnly,
 }
 
 impl Generator {
     pub(crate) fn new(spec: Spec) -> Self {
-        let mut rng = Rng::new(spec.seed);
-        let hosts = (0..spec.hosts).map(|i| Host::new(i, &mut rng)).collect();
+        let interval = i64::try_from(spec.interval.as_nanos()).unwrap_or(i64::MAX);
         Self {
-            spec,
-            rng,
-            hosts,
-            epoch: 0,
-            host: 0,
+            batch_size: spec.batch_size,
+            rows: spec.epochs().saturating_mul(spec.hosts as u64),
+            lines: CpuOnly::new(spec.hosts, spec.seed, spec.start_ns, interval),
         }
     }
 
     /// Appends up to `batch_size` lines to `out`; gives how many (0 when done).
     pub(crate) fn next_batch(&mut self, out: &mut Vec<u8>) -> usize {
-        let epochs = self.spec.epochs();
-        let interval = i64::try_from(self.spec.interval.as_nanos()).unwrap_or(i64::MAX);
-        let mut n = 0;
-        while n < self.spec.batch_size && self.epoch < epochs && !self.hosts.is_empty() {
-            if self.host == 0 && self.epoch > 0 {
-                // TSBS emits the first epoch before any tick, then ticks every host each epoch.
-                for h in &mut self.hosts {
-                    h.tick(&mut self.rng);
-                }
-            }
-            let ts = self
-                .spec
-                .start_ns
-                .saturating_add(interval.saturating_mul(self.epoch as i64));
-            self.hosts[self.host].write_line(ts, out);
-            n += 1;
-            self.host += 1;
-            if self.host == self.hosts.len() {
-                self.host = 0;
-                self.epoch += 1;
-            }
-        }
-        n
+        let n = (self.rows - self.lines.lines()).min(self.batch_size as u64);
+        self.lines.write_lines(n, out);
+        n as usize
     }
 }
 
@@ -368,7 +235,6 @@ pub(crate) fn generate(spec: &Spec, dir: &Path) -> Result<Manifest> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tidemark_lp::{parse_lines, FieldValue};
 
     fn spec(hosts: usize, duration: &str, seed: u64, batch_size: usize) -> Spec {
         Spec {
@@ -427,86 +293,6 @@ mod tests {
         let c = all(spec(7, "30m", 43, 13));
         assert_eq!(a, b, "batching must not change the data");
         assert_ne!(a, c, "another seed gives other data");
-    }
-
-    #[test]
-    fn row_count_order_and_values() {
-        let s = spec(5, "10m", 1, 7);
-        assert_eq!(s.rows(), 5 * 60);
-        let body = all(s.clone());
-        let mut lines = parse_lines(&body);
-        let mut n = 0usize;
-        let mut prev: Option<(i64, usize)> = None;
-        while let Some(line) = lines.next_borrowed() {
-            let line = line.expect("every generated line parses");
-            assert_eq!(line.measurement, "cpu");
-            let tag_keys: Vec<&str> = line.tags.iter().map(|t| t.key.as_ref()).collect();
-            assert_eq!(
-                tag_keys,
-                [
-                    "hostname",
-                    "region",
-                    "datacenter",
-                    "rack",
-                    "os",
-                    "arch",
-                    "team",
-                    "service",
-                    "service_version",
-                    "service_environment"
-                ]
-            );
-            let field_keys: Vec<&str> = line.fields.iter().map(|f| f.key.as_ref()).collect();
-            assert_eq!(field_keys, FIELDS);
-            for f in &line.fields {
-                match f.value {
-                    FieldValue::I64(v) => assert!((0..=100).contains(&v), "{v}"),
-                    ref other => panic!("field {} is not an integer: {other:?}", f.key),
-                }
-            }
-            let host: usize = line.tag_value("hostname").unwrap()["host_".len()..]
-                .parse()
-                .unwrap();
-            let ts = line.timestamp.unwrap();
-            assert_eq!((ts - s.start_ns) % 10_000_000_000, 0);
-            // Time-major, then host order.
-            if let Some((pts, phost)) = prev {
-                assert!(
-                    (ts == pts && host == phost + 1) || (ts == pts + 10_000_000_000 && host == 0),
-                    "({pts},{phost}) -> ({ts},{host})"
-                );
-            } else {
-                assert_eq!((ts, host), (s.start_ns, 0));
-            }
-            prev = Some((ts, host));
-            n += 1;
-        }
-        assert_eq!(n as u64, s.rows());
-        assert_eq!(prev, Some((s.start_ns + 59 * 10_000_000_000, 4)));
-    }
-
-    #[test]
-    fn tags_are_fixed_per_host_and_values_walk() {
-        let body = all(spec(3, "1h", 9, 100));
-        let text = std::str::from_utf8(&body).unwrap();
-        let mut prefixes = std::collections::HashMap::new();
-        let mut changes = 0;
-        let mut last: std::collections::HashMap<String, String> = Default::default();
-        for line in text.lines() {
-            let (prefix, rest) = line.split_once(' ').unwrap();
-            let host = prefix.split(',').nth(1).unwrap().to_owned();
-            assert_eq!(
-                prefixes.entry(host.clone()).or_insert(prefix.to_owned()),
-                prefix
-            );
-            let fields = rest.split_once(' ').unwrap().0.to_owned();
-            if last.get(&host).is_some_and(|f| *f != fields) {
-                changes += 1;
-            }
-            last.insert(host, fields);
-        }
-        assert_eq!(prefixes.len(), 3);
-        assert!(changes > 300, "the walks move: {changes} changes");
     }
 
     #[test]

@@ -18,7 +18,6 @@ mod load;
 mod procfs;
 mod queries;
 mod query;
-mod rng;
 mod servers;
 mod table;
 

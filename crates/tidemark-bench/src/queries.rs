@@ -16,8 +16,8 @@
 //! as a column.
 
 use crate::generate::{self, FIELDS};
-use crate::rng::Rng;
 use crate::Result;
+use tidemark_tsbs::Rng;
 
 /// What a family asks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

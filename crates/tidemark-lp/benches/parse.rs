@@ -11,81 +11,6 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tidemark_lp::{parse_lines, FieldValue, ParsedLine};
 
-/// TSBS's devops model (timescale/tsbs `pkg/data/usecases/devops`): hosts with fixed tags, ten
-/// integer gauges doing a clamped random walk, one line per host every 10 s, time-major.
-fn tsbs_cpu_only_body(hosts: usize, epochs: usize) -> Vec<u8> {
-    const REGIONS: &[(&str, &[&str])] = &[
-        (
-            "us-east-1",
-            &["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1e"],
-        ),
-        ("us-west-1", &["us-west-1a", "us-west-1b"]),
-        ("us-west-2", &["us-west-2a", "us-west-2b", "us-west-2c"]),
-        ("eu-west-1", &["eu-west-1a", "eu-west-1b", "eu-west-1c"]),
-        ("eu-central-1", &["eu-central-1a", "eu-central-1b"]),
-        ("ap-southeast-1", &["ap-southeast-1a", "ap-southeast-1b"]),
-        ("ap-southeast-2", &["ap-southeast-2a", "ap-southeast-2b"]),
-        ("ap-northeast-1", &["ap-northeast-1a", "ap-northeast-1c"]),
-        ("sa-east-1", &["sa-east-1a", "sa-east-1b", "sa-east-1c"]),
-    ];
-    const FIELDS: &[&str] = &[
-        "usage_user",
-        "usage_system",
-        "usage_idle",
-        "usage_nice",
-        "usage_iowait",
-        "usage_irq",
-        "usage_softirq",
-        "usage_steal",
-        "usage_guest",
-        "usage_guest_nice",
-    ];
-    // xorshift64*: deterministic, and good enough to vary the digits.
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move |n: u64| {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        state.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
-    };
-    let tag_sets: Vec<String> = (0..hosts)
-        .map(|h| {
-            let (region, dcs) = REGIONS[next(REGIONS.len() as u64) as usize];
-            let dc = dcs[next(dcs.len() as u64) as usize];
-            let os = ["Ubuntu16.10", "Ubuntu16.04LTS", "Ubuntu15.10"][next(3) as usize];
-            let arch = ["x64", "x86"][next(2) as usize];
-            let team = ["SF", "NYC", "LON", "CHI"][next(4) as usize];
-            let env = ["production", "staging", "test"][next(3) as usize];
-            format!(
-                "hostname=host_{h},region={region},datacenter={dc},rack={},os={os},arch={arch},team={team},\
-                 service={},service_version={},service_environment={env}",
-                next(100),
-                next(20),
-                next(2),
-            )
-        })
-        .collect();
-    let mut state_of: Vec<Vec<i64>> = (0..hosts)
-        .map(|_| (0..FIELDS.len()).map(|_| next(101) as i64).collect())
-        .collect();
-    let start_ns = 1_451_606_400_000_000_000i64; // 2016-01-01T00:00:00Z
-    let mut body = String::new();
-    for epoch in 0..epochs {
-        let ts = start_ns + epoch as i64 * 10_000_000_000;
-        for (tags, values) in tag_sets.iter().zip(&mut state_of) {
-            body.push_str("cpu,");
-            body.push_str(tags);
-            for (i, (name, v)) in FIELDS.iter().zip(values.iter_mut()).enumerate() {
-                *v = (*v + next(5) as i64 - 2).clamp(0, 100);
-                body.push(if i == 0 { ' ' } else { ',' });
-                body.push_str(&format!("{name}={v}i"));
-            }
-            body.push_str(&format!(" {ts}\n"));
-        }
-    }
-    body.into_bytes()
-}
-
 /// Reads every part of a line into a checksum, so nothing can be optimised away.
 fn touch(line: &ParsedLine<'_>) -> u64 {
     let mut sum = line.measurement.len() as u64;
@@ -160,7 +85,8 @@ fn iox(body: &[u8]) -> (u64, usize) {
 
 fn bench(c: &mut Criterion) {
     // 100 hosts x 50 epochs: 5,000 lines, about 1.6 MB, like one TSBS loader batch.
-    let body = tsbs_cpu_only_body(100, 50);
+    // 100 hosts × 50 epochs: 5,000 lines, one TSBS loader batch.
+    let body = tidemark_tsbs::CpuOnly::tsbs(100).body(50);
     let expected = iox(&body);
     assert_eq!(expected.1, 0, "the generated body must be valid");
     assert_eq!(

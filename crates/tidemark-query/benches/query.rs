@@ -4,9 +4,9 @@
 //! `cargo bench -p tidemark-query --bench query`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-// The TSBS generator and engine fixture live with the storage benches; one copy for both.
-#[path = "../../tidemark-storage/benches/tsbs/mod.rs"]
-mod tsbs;
+// The engine fixture lives with the storage benches; one copy for both.
+#[path = "../../tidemark-storage/benches/fixture/mod.rs"]
+mod fixture;
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -17,9 +17,8 @@ use datafusion::arrow::array::RecordBatch;
 use futures::TryStreamExt;
 use tidemark_catalog::Bucket;
 use tidemark_query::{Params, QueryConfig, QueryEngine};
-use tokio::runtime::Runtime;
 
-use tsbs::Tsbs;
+use tidemark_tsbs::CpuOnly;
 
 const HOSTS: usize = 100;
 const BODY_EPOCHS: usize = 50;
@@ -56,7 +55,7 @@ fn bench(c: &mut Criterion) {
     assert_eq!(rt.block_on(count(&query, &buffered)), ROWS as i64);
 
     // TSBS single-groupby-1-1-1: one host, one hour, a max per minute. The hour starts 2 h in.
-    let from = tsbs::START_NS + 2 * 3_600_000_000_000;
+    let from = tidemark_tsbs::TSBS_START_NS + 2 * 3_600_000_000_000;
     let single_groupby = format!(
         "SELECT date_bin(INTERVAL '1 minute', time) AS minute, max(usage_user) FROM cpu \
          WHERE hostname = 'host_1' AND time >= to_timestamp_nanos({from}) \
@@ -99,8 +98,8 @@ fn bench(c: &mut Criterion) {
 
 /// Two buckets with the same 216,000 rows: `persisted` moved to Parquet files by the engine's
 /// own persistence, `buffered` written afterwards and left in the in-memory buffer.
-async fn setup() -> (tsbs::Fixture, Bucket, Bucket, QueryEngine) {
-    let f = tsbs::open().await;
+async fn setup() -> (fixture::Fixture, Bucket, Bucket, QueryEngine) {
+    let f = fixture::open().await;
     let persisted = f.bucket("persisted").await;
     let buffered = f.bucket("buffered").await;
     write_six_hours(&f, &persisted).await;
@@ -118,9 +117,9 @@ async fn setup() -> (tsbs::Fixture, Bucket, Bucket, QueryEngine) {
     (f, persisted, buffered, query)
 }
 
-async fn write_six_hours(f: &tsbs::Fixture, bucket: &Bucket) {
+async fn write_six_hours(f: &fixture::Fixture, bucket: &Bucket) {
     // Same seed for both buckets: identical rows.
-    let mut gen = Tsbs::new(HOSTS);
+    let mut gen = CpuOnly::tsbs(HOSTS);
     for _ in 0..EPOCHS / BODY_EPOCHS {
         f.write(bucket, &gen.body(BODY_EPOCHS)).await;
     }

@@ -6,7 +6,7 @@
 //! (Parquet encoding is not measured on its own: `encode_parquet` is private to the crate.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod tsbs;
+mod fixture;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tidemark_storage::dedupe::sort_dedupe;
 use tokio::runtime::Runtime;
 
-use tsbs::Tsbs;
+use tidemark_tsbs::CpuOnly;
 
 const HOSTS: usize = 100;
 /// 100 hosts × 50 epochs: 5,000 lines, about 1.6 MB, like one TSBS loader batch.
@@ -44,9 +44,9 @@ fn runtime() -> Runtime {
 /// a server's persistences.
 fn write_body(c: &mut Criterion) {
     let rt = runtime();
-    let f = rt.block_on(tsbs::open());
+    let f = rt.block_on(fixture::open());
     let bucket = rt.block_on(f.bucket("b"));
-    let mut gen = Tsbs::new(HOSTS);
+    let mut gen = CpuOnly::tsbs(HOSTS);
     let mut since_persist = 0u64;
 
     let mut group = c.benchmark_group("write");
@@ -78,9 +78,9 @@ fn write_body(c: &mut Criterion) {
 /// (time-major) order, the worst case for the sort.
 fn persist_sort_dedupe(c: &mut Criterion) {
     let rt = runtime();
-    let f = rt.block_on(tsbs::open());
+    let f = rt.block_on(fixture::open());
     let bucket = rt.block_on(f.bucket("b"));
-    let mut gen = Tsbs::new(HOSTS);
+    let mut gen = CpuOnly::tsbs(HOSTS);
     for _ in 0..SIX_HOURS_EPOCHS / BODY_EPOCHS {
         rt.block_on(f.write(&bucket, &gen.body(BODY_EPOCHS)));
     }

@@ -4,7 +4,7 @@
 
 /// xoshiro256** (Blackman and Vigna).
 #[derive(Debug, Clone)]
-pub(crate) struct Rng {
+pub struct Rng {
     s: [u64; 4],
 }
 
@@ -17,7 +17,7 @@ fn splitmix64(state: &mut u64) -> u64 {
 }
 
 impl Rng {
-    pub(crate) fn new(seed: u64) -> Self {
+    pub fn new(seed: u64) -> Self {
         let mut sm = seed;
         let s = [
             splitmix64(&mut sm),
@@ -28,7 +28,7 @@ impl Rng {
         Self { s }
     }
 
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
         let t = self.s[1] << 17;
         self.s[2] ^= self.s[0];
@@ -41,18 +41,18 @@ impl Rng {
     }
 
     /// Uniform in [0, 1), 53 bits.
-    pub(crate) fn next_f64(&mut self) -> f64 {
+    pub fn next_f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     /// Uniform in 0..n (n > 0), by Lemire's multiply-shift (the tiny bias is irrelevant here).
-    pub(crate) fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
     }
 
     /// Approximately standard normal: the Irwin–Hall sum of 12 uniforms minus 6 (mean 0,
     /// variance 1, tails cut at ±6). Additions only, so it is bit-for-bit reproducible.
-    pub(crate) fn normal(&mut self) -> f64 {
+    pub fn normal(&mut self) -> f64 {
         let mut sum = 0.0;
         for _ in 0..12 {
             sum += self.next_f64();
