@@ -643,7 +643,7 @@ fn group_by(
                         ))
                     }
                 };
-                if every <= 0 {
+                if every < 0 {
                     return Err(statement_error(
                         "time dimension must have a positive duration",
                     ));
@@ -660,6 +660,10 @@ fn group_by(
                 };
                 if c.args.len() > 2 {
                     return Err(statement_error("time dimension expected 1 or 2 arguments"));
+                }
+                // 1.x takes `time(0s)` as no time grouping at all.
+                if every == 0 {
+                    continue;
                 }
                 interval = Some(Interval {
                     every,

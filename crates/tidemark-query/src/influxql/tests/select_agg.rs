@@ -620,3 +620,22 @@ async fn the_median_of_integers_is_a_float() {
     // idle of host a: 100, 99, 98, 97, 96, 95.
     assert_eq!(shown(&f, "SELECT median(idle) FROM cpu").await, ["97.5"]);
 }
+
+/// `GROUP BY time(0s)` is no time grouping in 1.x: one row for the whole range.
+#[tokio::test]
+async fn a_zero_interval_groups_by_no_time() {
+    let f = cpu().await;
+    let range = "WHERE time >= '2024-01-01T00:00:00Z' AND time < '2024-01-01T00:01:00Z'";
+    let zero = f
+        .try_influxql(&format!(
+            "SELECT count(usage) FROM cpu {range} GROUP BY time(0s)"
+        ))
+        .await
+        .expect("runs");
+    let none = f
+        .try_influxql(&format!("SELECT count(usage) FROM cpu {range}"))
+        .await
+        .expect("runs");
+    assert_eq!(zero, none);
+    assert!(zero.contains("| 12    |"), "{zero}");
+}
