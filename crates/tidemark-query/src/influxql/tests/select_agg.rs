@@ -639,3 +639,25 @@ async fn a_zero_interval_groups_by_no_time() {
     assert_eq!(zero, none);
     assert!(zero.contains("| 12    |"), "{zero}");
 }
+
+/// Transformations of windows read one window before the range, as 1.x does: the range's
+/// first window has one to compare with.
+#[tokio::test]
+async fn window_transformations_look_one_window_back() {
+    let f = cpu().await;
+    let got = f
+        .try_influxql(
+            "SELECT difference(max(usage)) FROM cpu WHERE host = 'a' AND time >= '2024-01-01T00:00:20Z' AND time < '2024-01-01T00:01:00Z' GROUP BY time(20s)",
+        )
+        .await
+        .expect("runs");
+    assert!(
+        got.contains("| 2024-01-01T00:00:20 | 2.0        |"),
+        "{got}"
+    );
+    assert!(
+        got.contains("| 2024-01-01T00:00:40 | 2.0        |"),
+        "{got}"
+    );
+    assert!(!got.contains("00:00:00"), "{got}");
+}
