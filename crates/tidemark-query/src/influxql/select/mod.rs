@@ -199,6 +199,10 @@ fn run<'a>(env: &'a mut Env, s: &'a SelectStatement) -> Running<'a> {
                 series.push((m, tags, rows));
             }
         }
+        if plan.descending {
+            // 1.x merges series newest first in reverse order of measurement and tags too.
+            series.reverse();
+        }
         let series: Vec<_> = series
             .into_iter()
             .skip(plan.soffset)

@@ -412,14 +412,15 @@ const MORE: &[(&str, &str)] = &[
 {"measurement_column_index":0,"tag_key_columns":[]}"#,
     ),
     (
+        // Newest first, series come in reverse order too (1.x's merge).
         "SELECT sum(usage) FROM cpu, mem WHERE time >= '2024-01-01T00:00:00Z' AND time < '2024-01-01T00:00:20Z' GROUP BY time(10s), host ORDER BY time DESC",
         r#"+------------------+---------------------+------+------+
 | iox::measurement | time                | host | sum  |
 +------------------+---------------------+------+------+
-| cpu              | 2024-01-01T00:00:10 | a    | 1.5  |
-| cpu              | 2024-01-01T00:00:00 | a    | 0.5  |
 | cpu              | 2024-01-01T00:00:10 | b    | 10.0 |
 | cpu              | 2024-01-01T00:00:00 | b    | 0.0  |
+| cpu              | 2024-01-01T00:00:10 | a    | 1.5  |
+| cpu              | 2024-01-01T00:00:00 | a    | 0.5  |
 +------------------+---------------------+------+------+
 {"measurement_column_index":0,"tag_key_columns":[{"column_index":2,"is_projected":false,"tag_key":"host"}]}"#,
     ),

@@ -54,8 +54,8 @@ const CASES: &[(&str, &str)] = &[
         r#"+------------------+---------------------+------+--------+-------+
 | iox::measurement | time                | host | region | usage |
 +------------------+---------------------+------+--------+-------+
-| cpu              | 2024-01-01T00:00:50 | a    | east   | 5.5   |
 | cpu              | 2024-01-01T00:00:50 | b    | west   | 50.0  |
+| cpu              | 2024-01-01T00:00:50 | a    | east   | 5.5   |
 +------------------+---------------------+------+--------+-------+
 {"measurement_column_index":0,"tag_key_columns":[{"column_index":2,"is_projected":false,"tag_key":"host"},{"column_index":3,"is_projected":false,"tag_key":"region"}]}"#,
     ),
