@@ -41,11 +41,20 @@ fn column(name: &str) -> Expr {
 
 /// How an input reads in `table`: a tag, a field, or nothing.
 fn resolve(table: &TableSchema, name: &str, cast_to: Option<DataType>) -> Option<ColumnKind> {
+    use tidemark_catalog::FieldType as F;
     let (_, kind) = table.column(name)?;
     match (cast_to, kind) {
         (Some(DataType::Tag), ColumnKind::Tag) => Some(kind),
         (Some(DataType::Tag), _) => None,
         (Some(_), ColumnKind::Tag) => None,
+        // A cast 1.x cannot make reads nothing: the field is missing for this query (it
+        // neither shows nor makes rows), as 1.x finds no field of that type.
+        (Some(DataType::String), ColumnKind::Field(f)) if f != F::String => None,
+        (Some(DataType::Boolean), ColumnKind::Field(f)) if f != F::Boolean => None,
+        (
+            Some(DataType::Float | DataType::Integer | DataType::Unsigned),
+            ColumnKind::Field(F::String | F::Boolean),
+        ) => None,
         _ => Some(kind),
     }
 }

@@ -157,3 +157,19 @@ async fn cases() {
         assert_eq!(got, *want, "{q}");
     }
 }
+
+/// A cast 1.x cannot make leaves the field out: no rows, rather than rows of nulls.
+#[tokio::test]
+async fn impossible_casts_read_nothing() {
+    let f = cpu().await;
+    let got = f
+        .try_influxql("SELECT usage::string FROM cpu")
+        .await
+        .expect("runs");
+    assert!(got.starts_with("(empty"), "{got}");
+    let got = f
+        .try_influxql("SELECT usage::integer FROM cpu WHERE host = 'a' LIMIT 1")
+        .await
+        .expect("runs");
+    assert!(got.contains("| 0     |"), "{got}");
+}
