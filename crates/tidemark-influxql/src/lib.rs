@@ -45,7 +45,7 @@ pub use ast::*;
 pub use duration::{Duration, DurationError};
 pub use error::{ParseError, Position};
 pub use params::{ParamValue, Params};
-pub use parser::{MAX_EXPR_HEIGHT, MAX_NESTING, MAX_SUBQUERY_NESTING};
+pub use parser::{ParseChecks, MAX_EXPR_HEIGHT, MAX_NESTING, MAX_SUBQUERY_NESTING};
 pub use quote::{ident_needs_quotes, quote_ident, quote_string};
 pub use time::{is_time_string, parse_time_string, TimeString};
 
@@ -64,6 +64,18 @@ pub fn parse_query(query: &str) -> Result<Query, ParseError> {
 /// tree as [`Expr::Param`].
 pub fn parse_query_with_params(query: &str, params: &Params) -> Result<Query, ParseError> {
     Parser::new(query, Some(params)).parse_query()
+}
+
+/// [`parse_query_with_params`], also failing where 1.x's parser does on what `checks`
+/// refuses: a regex that does not compile, an unknown time zone.
+pub fn parse_query_checked(
+    query: &str,
+    params: &Params,
+    checks: &dyn ParseChecks,
+) -> Result<Query, ParseError> {
+    Parser::new(query, Some(params))
+        .with_checks(checks)
+        .parse_query()
 }
 
 /// Parses exactly one statement (a trailing `;` is allowed).

@@ -40,7 +40,7 @@ use tidemark_catalog::Bucket;
 use tidemark_storage::Engine;
 
 pub use error::{Error, Result};
-pub use influxql::{InfluxQlOptions, GROUP_KEY_METADATA, MEASUREMENT_COLUMN};
+pub use influxql::{InfluxQlChecks, InfluxQlOptions, GROUP_KEY_METADATA, MEASUREMENT_COLUMN};
 pub use runtime::QueryStream;
 
 /// Where the engine's object store is registered in every session's runtime environment.

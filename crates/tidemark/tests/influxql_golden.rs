@@ -279,7 +279,17 @@ async fn influxql_goldens() {
     let mut ids: Vec<String> = Vec::new();
     let mut diffs = Diffs::new();
     let statuses = expected_statuses();
+    // TIDEMARK_GOLDEN_DUMP=<dir> writes every answer there (`<id>.json`), to compare whole.
+    let dump = std::env::var_os("TIDEMARK_GOLDEN_DUMP").map(std::path::PathBuf::from);
     let mut check = |id: String, (status, body): (u16, Value)| {
+        if let Some(dir) = &dump {
+            std::fs::create_dir_all(dir).unwrap();
+            let text = format!(
+                "{status}\n{}\n",
+                serde_json::to_string_pretty(&body).unwrap()
+            );
+            std::fs::write(dir.join(format!("{id}.json")), text).unwrap();
+        }
         let mut out = Vec::new();
         match statuses.get(&id) {
             Some(&want) if want == status => {}

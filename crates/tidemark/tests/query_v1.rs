@@ -115,7 +115,7 @@ async fn statement_errors_do_not_stop_the_others() {
     let r = q(
         &s,
         "",
-        "SHOW MEASUREMENTS; SHOW MEASUREMENTS ON nope; SHOW DATABASES; DROP MEASUREMENT cpu; CREATE USER u WITH PASSWORD 'p'",
+        "SHOW MEASUREMENTS; SELECT * FROM nope..cpu; SHOW DATABASES; DROP MEASUREMENT cpu; CREATE USER u WITH PASSWORD 'p'",
     )
     .await;
     let body = r.expect(200);
@@ -391,7 +391,7 @@ async fn chunked_answers_carry_partial_flags() {
         &s,
         &format!(
             "chunked=true&q={}",
-            enc("SHOW MEASUREMENTS ON nope; SHOW DATABASES")
+            enc("SELECT * FROM nope..cpu; SHOW DATABASES")
         ),
     )
     .await;

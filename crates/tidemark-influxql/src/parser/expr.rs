@@ -411,27 +411,54 @@ impl<'a> Parser<'a> {
 
     /// A `/regex/` if one is next (after trivia), or a parameter bound to a regex.
     pub(crate) fn parse_regex(&mut self) -> PResult<Option<Regex>> {
+        self.parse_regex_in(false)
+    }
+
+    /// [`Parser::parse_regex`] where a measurement may stand. 1.x reports a regex that does
+    /// not compile at the character before the `/` (the last one its reader consumed), but
+    /// after `FROM` at the `/` itself, as it does an unterminated one.
+    pub(crate) fn parse_regex_in(&mut self, measurement: bool) -> PResult<Option<Regex>> {
         self.skip_trivia();
         self.note_peek();
-        match self.peek_char() {
+        let start = self.pos;
+        let re = match self.peek_char() {
             Some('$') => {
                 let t = self.scan();
                 if let Tok::Regex(re) = t.tok {
-                    return Ok(Some(Regex(re.into_owned())));
+                    Regex(re.into_owned())
+                } else {
+                    self.unscan(&t);
+                    return Ok(None);
                 }
-                self.unscan(&t);
-                Ok(None)
             }
             Some('/') => match scan_regex(self.src, self.pos) {
                 Some((text, end)) => {
                     let re = Regex(text.into_owned());
                     self.pos = end;
                     self.last_end = end;
-                    Ok(Some(re))
+                    re
                 }
-                None => Err(self.error_at("bad regex: unterminated regular expression", self.pos)),
+                None => {
+                    return Err(
+                        self.error_at("bad regex: unterminated regular expression", self.pos)
+                    )
+                }
             },
-            _ => Ok(None),
+            _ => return Ok(None),
+        };
+        if let Some(checks) = self.checks {
+            if let Err(message) = checks.regex(&re.0) {
+                let at = if measurement || self.src.as_bytes().get(start) == Some(&b'$') {
+                    start
+                } else {
+                    self.src[..start]
+                        .char_indices()
+                        .next_back()
+                        .map_or(start, |(i, _)| i)
+                };
+                return Err(self.error_at(message, at));
+            }
         }
+        Ok(Some(re))
     }
 }

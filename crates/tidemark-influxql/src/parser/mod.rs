@@ -31,6 +31,23 @@ pub const MAX_SUBQUERY_NESTING: usize = 32;
 /// Printing, comparing and dropping a tree recurse over it, so this bounds their stack use.
 pub const MAX_EXPR_HEIGHT: usize = 1000;
 
+/// Checks 1.x makes while parsing that need more than a parser: whether a regex compiles
+/// (Go's `regexp`) and a time zone exists. Each gives 1.x's message when the text fails it;
+/// the regex's error carries the position, the time zone's none, as in 1.x.
+pub trait ParseChecks: std::fmt::Debug {
+    /// A regex literal's text (without the slashes).
+    fn regex(&self, pattern: &str) -> Result<(), String> {
+        let _ = pattern;
+        Ok(())
+    }
+
+    /// The name in `tz('...')`.
+    fn time_zone(&self, name: &str) -> Result<(), String> {
+        let _ = name;
+        Ok(())
+    }
+}
+
 /// A token and where it is: `start..end` in the text.
 #[derive(Debug, Clone)]
 pub(crate) struct Token<'a> {
@@ -59,6 +76,8 @@ pub(crate) struct Parser<'a> {
     /// The end of the last token read that was not trivia.
     last_end: usize,
     params: Option<&'a Params>,
+    /// What the caller checks while parsing, as 1.x does (regexes, time zones).
+    checks: Option<&'a dyn ParseChecks>,
     /// Parentheses, calls and subqueries open around the current position.
     depth: usize,
     /// Subqueries open around the current position.
@@ -75,10 +94,17 @@ impl<'a> Parser<'a> {
             pos: 0,
             last_end: 0,
             params,
+            checks: None,
             depth: 0,
             subquery_depth: 0,
             end_consumed: false,
         }
+    }
+
+    /// Makes the checks of `checks` while parsing.
+    pub(crate) fn with_checks(mut self, checks: &'a dyn ParseChecks) -> Self {
+        self.checks = Some(checks);
+        self
     }
 
     /// Notes that 1.x would have read the end of the text here and not put it back: its

@@ -167,7 +167,7 @@ impl Parser<'_> {
     pub(crate) fn parse_measurement(&mut self) -> PResult<Measurement> {
         let (idents, before_special) = self.parse_segmented_idents()?;
         let regex = if idents.len() < 3 && before_special {
-            self.parse_regex()?
+            self.parse_regex_in(true)?
         } else {
             None
         };
@@ -259,7 +259,14 @@ impl Parser<'_> {
             return Err(self.error_plain("tz must be a function call", at));
         };
         match call.args.as_slice() {
-            [Expr::Literal(Literal::String(name))] => Ok(Some(name.clone())),
+            [Expr::Literal(Literal::String(name))] => {
+                if let Some(checks) = self.checks {
+                    checks
+                        .time_zone(name)
+                        .map_err(|message| self.error_plain(message, at))?;
+                }
+                Ok(Some(name.clone()))
+            }
             [_] => Err(self.error_plain("expected string argument in tz()", at)),
             _ => Err(self.error_plain("tz requires exactly one argument", at)),
         }

@@ -14,7 +14,7 @@ impl Parser<'_> {
     /// A measurement name or regex, maybe qualified (a source where subqueries are not
     /// allowed).
     pub(crate) fn parse_measurement_or_regex(&mut self) -> PResult<Measurement> {
-        match self.parse_regex()? {
+        match self.parse_regex_in(true)? {
             Some(re) => Ok(Measurement {
                 database: None,
                 retention_policy: None,

@@ -379,3 +379,62 @@ fn fuzz_seeds_parse() {
     }
     assert!(count >= 20);
 }
+
+/// A checker that refuses regexes containing `[` and zones other than `UTC`.
+#[derive(Debug)]
+struct Strict;
+
+impl ParseChecks for Strict {
+    fn regex(&self, pattern: &str) -> Result<(), String> {
+        if pattern.contains('[') {
+            Err(format!("bad: {pattern}"))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn time_zone(&self, name: &str) -> Result<(), String> {
+        if name == "UTC" {
+            Ok(())
+        } else {
+            Err(format!("unable to find time zone {name}"))
+        }
+    }
+}
+
+#[test]
+fn checks_fail_the_parse_where_1x_does() {
+    let checked = |q: &str| {
+        parse_query_checked(q, &Params::new(), &Strict)
+            .map(|q| q.to_string())
+            .map_err(|e| e.to_string())
+    };
+    // After an operator or in a call, at the character before the `/`.
+    assert_eq!(
+        checked("SELECT f FROM m WHERE t =~ /[/"),
+        Err("bad: [ at line 1, char 27".to_owned())
+    );
+    assert_eq!(
+        checked("SELECT f FROM m WHERE t =~/[/"),
+        Err("bad: [ at line 1, char 26".to_owned())
+    );
+    assert_eq!(
+        checked("SELECT count(/[a/) FROM m"),
+        Err("bad: [a at line 1, char 13".to_owned())
+    );
+    // After FROM, at the `/` itself.
+    assert_eq!(
+        checked("SELECT f FROM /[/"),
+        Err("bad: [ at line 1, char 15".to_owned())
+    );
+    assert_eq!(
+        checked("SELECT f FROM m tz('Nowhere')"),
+        Err("unable to find time zone Nowhere".to_owned())
+    );
+    assert_eq!(
+        checked("SELECT f FROM /a/ WHERE t =~ /b/ tz('UTC')"),
+        Ok("SELECT f FROM /a/ WHERE t =~ /b/ tz('UTC')".to_owned())
+    );
+    // Without checks, both parse (the planner refuses them).
+    assert!(parse_query("SELECT f FROM m WHERE t =~ /[/ tz('Nowhere')").is_ok());
+}

@@ -196,7 +196,78 @@ fn column(name: &str) -> Expr {
 
 /// Compiles a regex as 1.x would accept it, with 1.x's error text.
 pub(crate) fn regex(pattern: &str) -> Result<regex::Regex> {
-    regex::Regex::new(pattern).map_err(|e| statement_error(format!("error parsing regexp: {e}")))
+    regex::Regex::new(pattern).map_err(|e| statement_error(regex_error(pattern, &e)))
+}
+
+/// Go's `regexp` error for a pattern that does not compile, as 1.x shows it:
+/// ``error parsing regexp: missing closing ]: `[a` ``. Syntax errors take Go's code and the
+/// part of the pattern Go quotes; anything else keeps the regex crate's text.
+pub(crate) fn regex_error(pattern: &str, e: &regex::Error) -> String {
+    use regex_syntax::ast::ErrorKind as K;
+    let Err(err) = regex_syntax::ast::parse::Parser::new().parse(pattern) else {
+        return format!("error parsing regexp: {e}");
+    };
+    let span = err.span();
+    let spanned = pattern
+        .get(span.start.offset..span.end.offset)
+        .unwrap_or(pattern);
+    let from_start = pattern.get(span.start.offset..).unwrap_or(pattern);
+    let (code, expr) = match err.kind() {
+        K::ClassUnclosed => ("missing closing ]", from_start),
+        K::GroupUnclosed => ("missing closing )", pattern),
+        K::GroupUnopened => ("unexpected )", pattern),
+        K::RepetitionMissing => {
+            // The span is empty at the operator; Go quotes the operator (`*`, `+?`).
+            let len = match from_start.as_bytes() {
+                [b'*' | b'+' | b'?', b'?', ..] => 2,
+                [b'{', ..] => from_start.find('}').map_or(1, |i| i + 1),
+                _ => from_start.chars().next().map_or(0, char::len_utf8),
+            };
+            (
+                "missing argument to repetition operator",
+                from_start.get(..len).unwrap_or(from_start),
+            )
+        }
+        K::RepetitionCountInvalid => ("invalid repeat count", spanned),
+        K::ClassRangeInvalid | K::ClassRangeLiteral => ("invalid character class range", spanned),
+        K::EscapeUnexpectedEof => ("trailing backslash at end of expression", ""),
+        K::EscapeUnrecognized
+        | K::EscapeHexEmpty
+        | K::EscapeHexInvalid
+        | K::EscapeHexInvalidDigit
+        | K::ClassEscapeInvalid
+        | K::UnsupportedBackreference => ("invalid escape sequence", spanned),
+        K::GroupNameEmpty | K::GroupNameInvalid | K::GroupNameUnexpectedEof => {
+            ("invalid named capture", spanned)
+        }
+        K::FlagDanglingNegation
+        | K::FlagDuplicate { .. }
+        | K::FlagRepeatedNegation { .. }
+        | K::FlagUnexpectedEof
+        | K::FlagUnrecognized
+        | K::UnsupportedLookAround => ("invalid or unsupported Perl syntax", spanned),
+        K::NestLimitExceeded(_) => ("expression nests too deeply", pattern),
+        _ => return format!("error parsing regexp: {e}"),
+    };
+    format!("error parsing regexp: {code}: `{expr}`")
+}
+
+/// What 1.x checks while parsing: regexes compile, time zones exist.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InfluxQlChecks;
+
+impl tidemark_influxql::ParseChecks for InfluxQlChecks {
+    fn regex(&self, pattern: &str) -> std::result::Result<(), String> {
+        regex::Regex::new(pattern)
+            .map(|_| ())
+            .map_err(|e| regex_error(pattern, &e))
+    }
+
+    fn time_zone(&self, name: &str) -> std::result::Result<(), String> {
+        name.parse::<chrono_tz::Tz>()
+            .map(|_| ())
+            .map_err(|_| format!("unable to find time zone {name}"))
+    }
 }
 
 /// The condition as a DataFusion filter over `table`'s columns.

@@ -34,6 +34,7 @@ use tidemark_storage::schema::TableSchema;
 
 use crate::error::{Error, Result};
 
+pub use condition::InfluxQlChecks;
 pub use output::{GROUP_KEY_METADATA, MEASUREMENT_COLUMN};
 
 /// How an InfluxQL statement runs.

@@ -41,7 +41,7 @@ pub const SINGLE_STATEMENT_ONLY: &str =
 
 /// Parses every statement of a request. The error is 1.x's `error parsing query: ...`.
 pub fn parse_influxql(text: &str, params: &tidemark_influxql::Params) -> Result<Vec<Statement>> {
-    tidemark_influxql::parse_query_with_params(text, params)
+    tidemark_influxql::parse_query_checked(text, params, &tidemark_query::InfluxQlChecks)
         .map(|q| q.statements)
         .map_err(|e| Error::invalid(format!("error parsing query: {e}")))
 }
@@ -243,6 +243,9 @@ impl Service {
                 Err(statement_error("DROP MEASUREMENT is not supported"))
             }
             Statement::Delete(_) => Err(statement_error("DELETE is not supported")),
+            Statement::Unsupported(u) if u.kind == UnsupportedKind::ShowGrants => {
+                self.show_grants(p, &u.text).await
+            }
             Statement::Unsupported(u) => Err(statement_error(unsupported(u.kind))),
             _ => {
                 let bucket = match database {
@@ -250,7 +253,17 @@ impl Service {
                     InfluxQlDatabase::V1 { .. } => {
                         let (db, rp) = self.statement_database(statement, database)?;
                         let db = db.ok_or_else(|| statement_error("database name required"))?;
-                        self.v1_read_bucket(p, &db, rp.as_deref()).await?
+                        match self.v1_read_bucket(p, &db, rp.as_deref()).await {
+                            Ok(bucket) => bucket,
+                            // 1.x lists the measurements of a database it does not have: none.
+                            Err(e)
+                                if matches!(statement, Statement::ShowMeasurements(_))
+                                    && e.message == database_not_found(&db) =>
+                            {
+                                return Ok(empty())
+                            }
+                            Err(e) => return Err(e),
+                        }
                     }
                 };
                 let options = InfluxQlOptions {
@@ -280,7 +293,7 @@ impl Service {
 
     /// The bucket a v1 database and retention policy map to, if the caller may read it.
     async fn v1_read_bucket(&self, p: &Principal, db: &str, rp: Option<&str>) -> Result<Bucket> {
-        let not_found = || statement_error(format!("database not found: {db}"));
+        let not_found = || statement_error(database_not_found(db));
         let filter = DbrpFilter {
             org_id: Some(p.org_id),
             database: Some(db.to_owned()),
@@ -315,6 +328,19 @@ impl Service {
         )
         .map_err(|e| Error::new(ErrorCode::PermissionDenied, e.message))?;
         Ok(bucket)
+    }
+
+    /// `SHOW GRANTS FOR <user>`: 1.x's "user not found" for a user that does not exist (for a
+    /// caller who may read users); grants themselves are not kept.
+    async fn show_grants(&self, p: &Principal, text: &str) -> Result<QueryOutput> {
+        if let Some(name) = grants_user(text) {
+            authorize(p, &Need::read(ResourceType::Users))
+                .map_err(|e| Error::new(ErrorCode::PermissionDenied, e.message))?;
+            if self.catalog.get_user_by_name(&name).await?.is_none() {
+                return Err(statement_error("user not found"));
+            }
+        }
+        Err(statement_error(unsupported(UnsupportedKind::ShowGrants)))
     }
 
     /// `SHOW DATABASES`: the databases of the org's DBRP mappings whose bucket the caller may
@@ -391,6 +417,28 @@ impl Service {
     }
 }
 
+/// 1.x's error for a database it does not have.
+fn database_not_found(db: &str) -> String {
+    format!("database not found: {db}")
+}
+
+/// The user `SHOW GRANTS FOR <user>` names (the statement's text as written).
+fn grants_user(text: &str) -> Option<String> {
+    let words = ["SHOW", "GRANTS", "FOR"];
+    let mut rest = text.trim_start();
+    for w in words {
+        let head = rest.get(..w.len())?;
+        if !head.eq_ignore_ascii_case(w) {
+            return None;
+        }
+        rest = rest.get(w.len()..)?.trim_start();
+    }
+    match tidemark_influxql::parse_expr(rest.trim_end()) {
+        Ok(tidemark_influxql::Expr::VarRef(v)) if v.data_type.is_none() => Some(v.name),
+        _ => None,
+    }
+}
+
 fn unsupported(kind: UnsupportedKind) -> String {
     format!("{} is not supported", kind.name())
 }
@@ -439,6 +487,19 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn show_grants_names_its_user() {
+        assert_eq!(
+            grants_user(r#"SHOW GRANTS FOR "no body""#).as_deref(),
+            Some("no body")
+        );
+        assert_eq!(
+            grants_user("show grants for alice").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(grants_user("SHOW GRANTS"), None);
     }
 
     #[test]

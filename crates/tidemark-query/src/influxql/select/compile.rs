@@ -133,9 +133,14 @@ fn technical(name: &str, args: &[Ix]) -> Result<TransformFn> {
             ("none", Kind::Cmo) => false,
             ("exponential", _) => false,
             ("simple", _) => true,
+            (_, Kind::Cmo) => {
+                return Err(statement_error(format!(
+                    "{name} warmup type must be one of: 'none' 'exponential' 'simple'"
+                )))
+            }
             _ => {
                 return Err(statement_error(format!(
-                    "{name} warmup type must be one of: 'exponential' 'simple', got '{w}'"
+                    "{name} warmup type must be one of: 'exponential' 'simple'"
                 )))
             }
         },

@@ -231,7 +231,9 @@ pub(crate) fn aggregate(
                 }
             });
             candidates.truncate(*n);
-            candidates.sort_by_key(|&i| (pts[i].0, i));
+            // By time; points at the same time stay best first (1.x sorts the heap's points by
+            // value, then stably by time).
+            candidates.sort_by_key(|&i| pts[i].0);
             candidates.into_iter().flat_map(pick).collect()
         }
         AggFn::Sample(n) => {

@@ -27,7 +27,7 @@ use datafusion::common::TableReference;
 use datafusion::datasource::TableProvider;
 use datafusion::prelude::DataFrame;
 use tidemark_catalog::{ColumnKind, FieldType};
-use tidemark_influxql::{DataType, ExplainStatement, SelectStatement, Source};
+use tidemark_influxql::{DataType, ExplainStatement, Expr as Ix, Literal, SelectStatement, Source};
 use tidemark_storage::schema::TableSchema;
 
 use super::output::MEASUREMENT_COLUMN;
@@ -82,7 +82,8 @@ async fn sources(env: &mut Env, s: &SelectStatement) -> Result<(Vec<Arc<TableSch
     let mut providers = Providers::new();
     for f in &s.from {
         if let Source::Subquery(inner) = f {
-            let (inner_plan, rows) = run(env, inner).await?;
+            let inner = with_outer_tags(inner, s);
+            let (inner_plan, rows) = run(env, &inner).await?;
             for (table, provider) in subquery::tables(&inner_plan, rows)? {
                 if providers.contains_key(&table.name)
                     || measurements.iter().any(|m| m.name == table.name)
@@ -99,6 +100,24 @@ async fn sources(env: &mut Env, s: &SelectStatement) -> Result<(Vec<Arc<TableSch
     }
     measurements.sort_by(|a, b| a.name.cmp(&b.name));
     Ok((measurements, providers))
+}
+
+/// A subquery grouped by the outer query's GROUP BY tags too, as 1.x runs it (its
+/// `IteratorOptions.GroupBy` are the union): the outer query can only group by tags the
+/// subquery's rows carry.
+fn with_outer_tags(inner: &SelectStatement, outer: &SelectStatement) -> SelectStatement {
+    let mut inner = inner.clone();
+    for d in &outer.group_by {
+        let tag = match d {
+            Ix::VarRef(v) if v.name != "time" => d,
+            Ix::Wildcard(_) | Ix::Literal(Literal::Regex(_)) => d,
+            _ => continue,
+        };
+        if !inner.group_by.contains(tag) {
+            inner.group_by.push(tag.clone());
+        }
+    }
+    inner
 }
 
 /// Plans and runs `s`, giving its series' rows (subqueries run first, recursively).
@@ -179,6 +198,10 @@ fn run<'a>(env: &'a mut Env, s: &'a SelectStatement) -> Running<'a> {
             if !rows.is_empty() {
                 series.push((m, tags, rows));
             }
+        }
+        if plan.descending {
+            // 1.x merges series newest first in reverse order of measurement and tags too.
+            series.reverse();
         }
         let series: Vec<_> = series
             .into_iter()

@@ -587,7 +587,25 @@ pub(crate) fn plan(
     });
     let point_time = multi
         || (aggregate && interval.is_none() && b.aggs.len() == 1 && b.aggs[0].func.is_selector());
-    let (bounds, rest) = condition::split(s.condition.as_ref(), clock)?;
+    let (mut bounds, rest) = condition::split(s.condition.as_ref(), clock)?;
+    let descending = s.order == Some(Order::Descending);
+    // 1.x reads one window more, before the range (after it, newest first), for the
+    // transformations that compare a window with the one before: their first window in the
+    // range then has one to compare with (filled, with fill()).
+    let looks_back = b.transforms.iter().any(|t| {
+        uses_agg(&t.inner)
+            && !matches!(
+                t.func,
+                TransformFn::CumulativeSum | TransformFn::HoltWinters { .. }
+            )
+    });
+    if let (Some(iv), true) = (interval, looks_back) {
+        if descending {
+            bounds.max = bounds.max.map(|m| m.saturating_add(iv.every));
+        } else {
+            bounds.min = bounds.min.map(|m| m.saturating_sub(iv.every));
+        }
+    }
     Ok(Plan {
         measurements,
         fields,
@@ -600,7 +618,7 @@ pub(crate) fn plan(
         fill: s.fill.clone().unwrap_or(Fill::Null),
         bounds,
         rest,
-        descending: s.order == Some(Order::Descending),
+        descending,
         limit: to_usize(s.limit),
         offset: to_usize(s.offset),
         slimit: to_usize(s.slimit),
@@ -643,7 +661,7 @@ fn group_by(
                         ))
                     }
                 };
-                if every <= 0 {
+                if every < 0 {
                     return Err(statement_error(
                         "time dimension must have a positive duration",
                     ));
@@ -660,6 +678,10 @@ fn group_by(
                 };
                 if c.args.len() > 2 {
                     return Err(statement_error("time dimension expected 1 or 2 arguments"));
+                }
+                // 1.x takes `time(0s)` as no time grouping at all.
+                if every == 0 {
+                    continue;
                 }
                 interval = Some(Interval {
                     every,

@@ -51,13 +51,14 @@ const CASES: &[(&str, &str)] = &[
 {"measurement_column_index":0,"tag_key_columns":[]}"#,
     ),
     (
+        // At 00:00:50 1.x's heap merge gives host b's point first (see `scan::merge_order`).
         "SELECT usage FROM cpu WHERE (host = 'a' OR usage > 45) AND time >= '2024-01-01T00:00:40Z'",
         r#"+------------------+---------------------+-------+
 | iox::measurement | time                | usage |
 +------------------+---------------------+-------+
 | cpu              | 2024-01-01T00:00:40 | 4.5   |
-| cpu              | 2024-01-01T00:00:50 | 5.5   |
 | cpu              | 2024-01-01T00:00:50 | 50.0  |
+| cpu              | 2024-01-01T00:00:50 | 5.5   |
 +------------------+---------------------+-------+
 {"measurement_column_index":0,"tag_key_columns":[]}"#,
     ),

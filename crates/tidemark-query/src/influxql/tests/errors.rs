@@ -166,3 +166,34 @@ async fn the_memory_limit_holds() {
         Ok(_) => panic!("expected resources exhausted, got rows"),
     }
 }
+
+/// Regexes that do not compile read as Go's `regexp` errors, as 1.x shows them.
+#[test]
+fn regex_errors_read_like_go() {
+    use crate::influxql::condition::regex_error;
+    for (pattern, want) in [
+        ("[", "error parsing regexp: missing closing ]: `[`"),
+        ("a[bc", "error parsing regexp: missing closing ]: `[bc`"),
+        ("(a", "error parsing regexp: missing closing ): `(a`"),
+        ("a)", "error parsing regexp: unexpected ): `a)`"),
+        (
+            "*a",
+            "error parsing regexp: missing argument to repetition operator: `*`",
+        ),
+        (
+            "[z-a]",
+            "error parsing regexp: invalid character class range: `z-a`",
+        ),
+        (
+            "a\\",
+            "error parsing regexp: trailing backslash at end of expression: ``",
+        ),
+        (
+            "\\q",
+            "error parsing regexp: invalid escape sequence: `\\q`",
+        ),
+    ] {
+        let e = regex::Regex::new(pattern).expect_err(pattern);
+        assert_eq!(regex_error(pattern, &e), want, "{pattern}");
+    }
+}

@@ -129,12 +129,13 @@ const CASES: &[(&str, &str)] = &[
 {"measurement_column_index":0,"tag_key_columns":[]}"#,
     ),
     (
+        // Points at the same time come best first.
         "SELECT top(usage, host, 2) FROM cpu",
         r#"+------------------+---------------------+------+------+
 | iox::measurement | time                | top  | host |
 +------------------+---------------------+------+------+
-| cpu              | 2024-01-01T00:00:50 | 5.5  | a    |
 | cpu              | 2024-01-01T00:00:50 | 50.0 | b    |
+| cpu              | 2024-01-01T00:00:50 | 5.5  | a    |
 +------------------+---------------------+------+------+
 {"measurement_column_index":0,"tag_key_columns":[]}"#,
     ),
@@ -143,8 +144,8 @@ const CASES: &[(&str, &str)] = &[
         r#"+------------------+---------------------+--------+------+
 | iox::measurement | time                | bottom | host |
 +------------------+---------------------+--------+------+
-| cpu              | 2024-01-01T00:00:00 | 0.5    | a    |
 | cpu              | 2024-01-01T00:00:00 | 0.0    | b    |
+| cpu              | 2024-01-01T00:00:00 | 0.5    | a    |
 +------------------+---------------------+--------+------+
 {"measurement_column_index":0,"tag_key_columns":[]}"#,
     ),
@@ -411,14 +412,15 @@ const MORE: &[(&str, &str)] = &[
 {"measurement_column_index":0,"tag_key_columns":[]}"#,
     ),
     (
+        // Newest first, series come in reverse order too (1.x's merge).
         "SELECT sum(usage) FROM cpu, mem WHERE time >= '2024-01-01T00:00:00Z' AND time < '2024-01-01T00:00:20Z' GROUP BY time(10s), host ORDER BY time DESC",
         r#"+------------------+---------------------+------+------+
 | iox::measurement | time                | host | sum  |
 +------------------+---------------------+------+------+
-| cpu              | 2024-01-01T00:00:10 | a    | 1.5  |
-| cpu              | 2024-01-01T00:00:00 | a    | 0.5  |
 | cpu              | 2024-01-01T00:00:10 | b    | 10.0 |
 | cpu              | 2024-01-01T00:00:00 | b    | 0.0  |
+| cpu              | 2024-01-01T00:00:10 | a    | 1.5  |
+| cpu              | 2024-01-01T00:00:00 | a    | 0.5  |
 +------------------+---------------------+------+------+
 {"measurement_column_index":0,"tag_key_columns":[{"column_index":2,"is_projected":false,"tag_key":"host"}]}"#,
     ),
@@ -619,4 +621,45 @@ async fn the_median_of_integers_is_a_float() {
     let f = cpu().await;
     // idle of host a: 100, 99, 98, 97, 96, 95.
     assert_eq!(shown(&f, "SELECT median(idle) FROM cpu").await, ["97.5"]);
+}
+
+/// `GROUP BY time(0s)` is no time grouping in 1.x: one row for the whole range.
+#[tokio::test]
+async fn a_zero_interval_groups_by_no_time() {
+    let f = cpu().await;
+    let range = "WHERE time >= '2024-01-01T00:00:00Z' AND time < '2024-01-01T00:01:00Z'";
+    let zero = f
+        .try_influxql(&format!(
+            "SELECT count(usage) FROM cpu {range} GROUP BY time(0s)"
+        ))
+        .await
+        .expect("runs");
+    let none = f
+        .try_influxql(&format!("SELECT count(usage) FROM cpu {range}"))
+        .await
+        .expect("runs");
+    assert_eq!(zero, none);
+    assert!(zero.contains("| 12    |"), "{zero}");
+}
+
+/// Transformations of windows read one window before the range, as 1.x does: the range's
+/// first window has one to compare with.
+#[tokio::test]
+async fn window_transformations_look_one_window_back() {
+    let f = cpu().await;
+    let got = f
+        .try_influxql(
+            "SELECT difference(max(usage)) FROM cpu WHERE host = 'a' AND time >= '2024-01-01T00:00:20Z' AND time < '2024-01-01T00:01:00Z' GROUP BY time(20s)",
+        )
+        .await
+        .expect("runs");
+    assert!(
+        got.contains("| 2024-01-01T00:00:20 | 2.0        |"),
+        "{got}"
+    );
+    assert!(
+        got.contains("| 2024-01-01T00:00:40 | 2.0        |"),
+        "{got}"
+    );
+    assert!(!got.contains("00:00:00"), "{got}");
 }

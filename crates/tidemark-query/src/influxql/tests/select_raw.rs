@@ -54,8 +54,8 @@ const CASES: &[(&str, &str)] = &[
         r#"+------------------+---------------------+------+--------+-------+
 | iox::measurement | time                | host | region | usage |
 +------------------+---------------------+------+--------+-------+
-| cpu              | 2024-01-01T00:00:50 | a    | east   | 5.5   |
 | cpu              | 2024-01-01T00:00:50 | b    | west   | 50.0  |
+| cpu              | 2024-01-01T00:00:50 | a    | east   | 5.5   |
 +------------------+---------------------+------+--------+-------+
 {"measurement_column_index":0,"tag_key_columns":[{"column_index":2,"is_projected":false,"tag_key":"host"},{"column_index":3,"is_projected":false,"tag_key":"region"}]}"#,
     ),
@@ -156,4 +156,20 @@ async fn cases() {
             .unwrap_or_else(|e| panic!("{q}: {e}"));
         assert_eq!(got, *want, "{q}");
     }
+}
+
+/// A cast 1.x cannot make leaves the field out: no rows, rather than rows of nulls.
+#[tokio::test]
+async fn impossible_casts_read_nothing() {
+    let f = cpu().await;
+    let got = f
+        .try_influxql("SELECT usage::string FROM cpu")
+        .await
+        .expect("runs");
+    assert!(got.starts_with("(empty"), "{got}");
+    let got = f
+        .try_influxql("SELECT usage::integer FROM cpu WHERE host = 'a' LIMIT 1")
+        .await
+        .expect("runs");
+    assert!(got.contains("| 0     |"), "{got}");
 }

@@ -52,6 +52,17 @@ const CASES: &[(&str, &str)] = &[
 +------------------+---------------------+------+-------+
 {"measurement_column_index":0,"tag_key_columns":[]}"#,
     ),
+    (
+        // The subquery is grouped by the outer GROUP BY tags too (1.x), so region reaches it.
+        "SELECT max(usage) FROM (SELECT usage FROM cpu) GROUP BY region",
+        r#"+------------------+---------------------+--------+------+
+| iox::measurement | time                | region | max  |
++------------------+---------------------+--------+------+
+| cpu              | 2024-01-01T00:00:50 | east   | 5.5  |
+| cpu              | 2024-01-01T00:00:50 | west   | 50.0 |
++------------------+---------------------+--------+------+
+{"measurement_column_index":0,"tag_key_columns":[{"column_index":2,"is_projected":false,"tag_key":"region"}]}"#,
+    ),
 ];
 
 #[tokio::test]

@@ -118,8 +118,10 @@ struct CellOut<'a> {
     style: ValueStyle,
 }
 
-/// The largest float Go writes as an integer (`|v| < i64::MAX`).
-const INTEGRAL_LIMIT: f64 = 9.223_372_036_854_775e18;
+/// Below 2^53 an integral float's shortest decimal (what Go writes) is the integer itself;
+/// above, Go writes the shortest digits padded with zeros (`9223372036853276000`), which
+/// [`GoFloats`] does.
+const INTEGRAL_LIMIT: f64 = 9_007_199_254_740_992.0;
 
 impl Serialize for CellOut<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -293,6 +295,29 @@ mod tests {
         }];
         let got = text(encode(&r, None, false));
         assert!(got.contains(r#""values":[[0.000001],[1e-7]]"#), "{got}");
+    }
+
+    #[test]
+    fn large_integral_floats_keep_go_shortest_digits() {
+        let r = vec![StatementResult {
+            statement_id: 0,
+            series: vec![Series {
+                name: "m".into(),
+                columns: vec!["v".into()],
+                values: vec![
+                    vec![Cell::Float(9_223_372_036_853_275_648.0)],
+                    vec![Cell::Float(4.0)],
+                    vec![Cell::Float(-1e20)],
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }];
+        let got = text(encode(&r, None, false));
+        assert!(
+            got.contains(r#""values":[[9223372036853276000],[4],[-100000000000000000000]]"#),
+            "{got}"
+        );
     }
 
     #[test]
