@@ -63,7 +63,7 @@ def test_influxdb_python_several_statements_and_post(v1):
 
 def test_influxdb_python_errors(server, v1):
     with pytest.raises(InfluxDBClientError, match="database not found: nope"):
-        v1.query("SHOW MEASUREMENTS", database="nope")
+        v1.query("SELECT * FROM cpu", database="nope")
     with pytest.raises(InfluxDBClientError, match="error parsing query"):
         v1.query("SELECT FROM")
     host, port = host_port(server)
@@ -159,7 +159,7 @@ def test_influx_shell_select(server, v1):
 
 @influx_shell
 def test_influx_shell_errors(server, v1):
-    out = influx(server, "-database", DB, "-execute", "SHOW MEASUREMENTS ON nope", "-format", "json")
+    out = influx(server, "-database", DB, "-execute", "SELECT * FROM nope..cpu", "-format", "json")
     assert out.returncode != 0
     assert "database not found: nope" in out.stdout + out.stderr
     host, port = host_port(server)
