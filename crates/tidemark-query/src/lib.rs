@@ -101,6 +101,22 @@ pub struct QueryOutput {
     pub stream: QueryStream,
 }
 
+impl QueryOutput {
+    /// An answer computed whole: one batch, streamed only when it has rows.
+    pub fn from_batch(batch: datafusion::arrow::array::RecordBatch) -> Self {
+        let schema = batch.schema();
+        let batches = if batch.num_rows() > 0 {
+            vec![Ok(batch)]
+        } else {
+            Vec::new()
+        };
+        Self {
+            schema,
+            stream: Box::pin(futures::stream::iter(batches)),
+        }
+    }
+}
+
 impl std::fmt::Debug for QueryOutput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("QueryOutput")
@@ -210,16 +226,7 @@ impl QueryEngine {
             .runtime
             .run(async move { influxql::execute(env, &statement).await })
             .await?;
-        let schema = batch.schema();
-        let batches = if batch.num_rows() > 0 {
-            vec![Ok(batch)]
-        } else {
-            Vec::new()
-        };
-        Ok(QueryOutput {
-            schema,
-            stream: Box::pin(futures::stream::iter(batches)),
-        })
+        Ok(QueryOutput::from_batch(batch))
     }
 
     /// Every table the bucket's sessions can see, `information_schema` included.

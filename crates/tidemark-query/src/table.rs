@@ -19,7 +19,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{new_null_array, RecordBatch};
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session;
 use datafusion::common::stats::Precision;
@@ -42,7 +42,7 @@ use datafusion::physical_plan::filter::FilterExecBuilder;
 use datafusion::physical_plan::union::UnionExec;
 use datafusion::physical_plan::{ExecutionPlan, PhysicalExpr};
 use tidemark_catalog::{ColumnKind, Id, ParquetFile};
-use tidemark_storage::schema::{TableSchema, TIME_COLUMN};
+use tidemark_storage::schema::{align_batch, TableSchema, TIME_COLUMN};
 use tidemark_storage::Engine;
 
 use crate::dedupe::DedupeExec;
@@ -213,7 +213,7 @@ fn place(
             min,
             max,
             order: placed.len(),
-            chunk: Chunk::Buffer(align(batch, schema)?),
+            chunk: Chunk::Buffer(align_batch(batch, schema)?),
         });
     }
     Ok(placed)
@@ -366,19 +366,6 @@ fn time_in(ranges: &[(i64, i64)], schema: &SchemaRef) -> Result<Arc<dyn Physical
         });
     }
     any.ok_or_else(|| datafusion::error::DataFusionError::Internal("no time ranges".to_owned()))
-}
-
-/// A buffer batch in the query's schema: a column added since the query started is dropped.
-fn align(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
-    let columns = schema
-        .fields()
-        .iter()
-        .map(|f| match batch.column_by_name(f.name()) {
-            Some(c) => Arc::clone(c),
-            None => new_null_array(f.data_type(), batch.num_rows()),
-        })
-        .collect();
-    Ok(RecordBatch::try_new(Arc::clone(schema), columns)?)
 }
 
 fn partitioned_file(f: &ParquetFile) -> PartitionedFile {

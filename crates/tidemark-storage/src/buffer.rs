@@ -19,7 +19,7 @@ use tidemark_catalog::{ColumnKind, FieldType};
 
 use crate::batch::Value;
 use crate::error::{Error, Result};
-use crate::schema::{TableSchema, TIME_COLUMN};
+use crate::schema::{align_batch, TableSchema, TIME_COLUMN};
 
 pub const NANOS_PER_DAY: i64 = 86_400_000_000_000;
 
@@ -151,7 +151,7 @@ impl Partition {
     pub fn snapshot(&mut self, schema: &TableSchema) -> Result<Vec<RecordBatch>> {
         let mut out = Vec::with_capacity(self.sealed.len() + 1);
         for batch in &self.sealed {
-            out.push(align(batch, schema)?);
+            out.push(align_batch(batch, schema.arrow_schema())?);
         }
         if !self.time.is_empty() {
             out.push(self.tail(schema, false)?);
@@ -209,23 +209,6 @@ impl Partition {
         }
         Ok(RecordBatch::try_new(Arc::clone(arrow), arrays)?)
     }
-}
-
-/// `batch` in `schema`: columns added since it was made are nulls.
-fn align(batch: &RecordBatch, schema: &TableSchema) -> Result<RecordBatch> {
-    let arrow = schema.arrow_schema();
-    if batch.schema().fields() == arrow.fields() {
-        return Ok(batch.clone());
-    }
-    let columns = arrow
-        .fields()
-        .iter()
-        .map(|f| match batch.column_by_name(f.name()) {
-            Some(c) => Arc::clone(c),
-            None => new_null_array(f.data_type(), batch.num_rows()),
-        })
-        .collect();
-    Ok(RecordBatch::try_new(Arc::clone(arrow), columns)?)
 }
 
 /// Every buffered row of one table.

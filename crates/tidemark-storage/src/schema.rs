@@ -113,3 +113,24 @@ impl TableSchema {
             .collect()
     }
 }
+
+/// `batch` in `schema`, matching columns by name: a column missing from `batch` becomes nulls,
+/// one `schema` lacks is dropped. A batch already in `schema` is returned as is (no copy): the
+/// buffer's batches usually are, on every query and persistence.
+pub fn align_batch(
+    batch: &arrow::array::RecordBatch,
+    schema: &arrow::datatypes::SchemaRef,
+) -> std::result::Result<arrow::array::RecordBatch, arrow::error::ArrowError> {
+    if batch.schema_ref() == schema || batch.schema().as_ref() == schema.as_ref() {
+        return Ok(batch.clone());
+    }
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|f| match batch.column_by_name(f.name()) {
+            Some(c) => std::sync::Arc::clone(c),
+            None => arrow::array::new_null_array(f.data_type(), batch.num_rows()),
+        })
+        .collect();
+    arrow::array::RecordBatch::try_new(std::sync::Arc::clone(schema), columns)
+}

@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::StreamExt;
 use http::header::{HeaderValue, CONTENT_ENCODING, CONTENT_TYPE};
-use http::{HeaderMap, Method, StatusCode, Uri};
+use http::{HeaderMap, Method, StatusCode};
 
-use super::extract::V1Caller;
+use super::extract::{Params, V1Caller};
 use super::influxql::{self, Encoder, Format, Gzip, Run};
 use super::AppState;
 use crate::build_info::{INFLUXDB_BUILD, INFLUXDB_VERSION};
@@ -72,20 +72,12 @@ pub(super) async fn query(
     State(state): State<AppState>,
     V1Caller(principal): V1Caller,
     method: Method,
-    uri: Uri,
+    url: Params,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let format = Format::from_headers(&headers);
-    let url: Vec<(String, String)> = uri
-        .query()
-        .map(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let request = match influxql::read(url, &method, &headers, &body) {
+    let request = match influxql::read(url.into_pairs(), &method, &headers, &body) {
         Ok(r) => r,
         Err(e) => return failure(format, &e),
     };

@@ -152,17 +152,9 @@ fn answer(measurement: &str, columns: Vec<(&str, ArrayRef)>) -> Result<QueryOutp
         r#"{"measurement_column_index":0,"tag_key_columns":[]}"#.to_owned(),
     )]);
     let schema = Arc::new(Schema::new(fields).with_metadata(metadata));
-    let batch = RecordBatch::try_new(Arc::clone(&schema), arrays)
+    let batch = RecordBatch::try_new(schema, arrays)
         .map_err(|e| Error::internal(format!("building an InfluxQL answer: {e}")))?;
-    let batches = if rows > 0 {
-        vec![Ok(batch)]
-    } else {
-        Vec::new()
-    };
-    Ok(QueryOutput {
-        schema,
-        stream: Box::pin(futures::stream::iter(batches)),
-    })
+    Ok(QueryOutput::from_batch(batch))
 }
 
 /// An answer without rows (`CREATE DATABASE`).
