@@ -111,6 +111,7 @@ async fn setup() -> (fixture::Fixture, Bucket, Bucket, QueryEngine) {
             threads: 2,
             target_partitions: 2,
             memory_limit: None,
+            direct_cache_bytes: tidemark_query::DEFAULT_DIRECT_CACHE_BYTES,
         },
     )
     .unwrap();

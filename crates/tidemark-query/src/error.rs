@@ -91,6 +91,12 @@ impl From<ArrowError> for Error {
     }
 }
 
+impl From<parquet::errors::ParquetError> for Error {
+    fn from(e: parquet::errors::ParquetError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
 impl From<tidemark_storage::Error> for Error {
     fn from(e: tidemark_storage::Error) -> Self {
         Self::Internal(e.to_string())

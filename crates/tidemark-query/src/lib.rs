@@ -15,6 +15,7 @@
 
 mod catalog;
 mod dedupe;
+mod direct;
 mod error;
 mod influxql;
 mod runtime;
@@ -55,7 +56,13 @@ pub struct QueryConfig {
     pub target_partitions: usize,
     /// Memory all running queries may use together, in bytes; `None` is unbounded.
     pub memory_limit: Option<usize>,
+    /// Bytes of decoded column chunks and series indexes kept for the direct path of small
+    /// InfluxQL queries (`direct/`); 0 turns that path off.
+    pub direct_cache_bytes: usize,
 }
+
+/// The default of [`QueryConfig::direct_cache_bytes`].
+pub const DEFAULT_DIRECT_CACHE_BYTES: usize = 256 * 1024 * 1024;
 
 impl Default for QueryConfig {
     fn default() -> Self {
@@ -64,6 +71,7 @@ impl Default for QueryConfig {
             threads: cores,
             target_partitions: cores,
             memory_limit: None,
+            direct_cache_bytes: DEFAULT_DIRECT_CACHE_BYTES,
         }
     }
 }
@@ -144,6 +152,7 @@ pub struct QueryEngine {
     env: Arc<RuntimeEnv>,
     session: SessionConfig,
     store_url: ObjectStoreUrl,
+    direct: Arc<direct::DirectCache>,
 }
 
 impl QueryEngine {
@@ -155,25 +164,49 @@ impl QueryEngine {
         }
         let env = env.build_arc()?;
         env.register_object_store(store_url.as_ref(), engine.object_store());
+        let direct = Arc::new(direct::DirectCache::new(
+            engine.object_store(),
+            config.direct_cache_bytes,
+        ));
         Ok(Self {
             runtime: runtime::QueryRuntime::new(config.threads)?,
             session: session_config(&config),
             engine,
             env,
             store_url,
+            direct,
         })
     }
 
     /// A session over `bucket`: its tables in `public.iox`, `information_schema`, no writes.
     fn context(&self, bucket: &Bucket) -> Result<SessionContext> {
-        let state = SessionStateBuilder::new()
-            .with_config(self.session.clone())
-            .with_runtime_env(Arc::clone(&self.env))
-            .with_default_features()
-            .build();
-        let ctx = SessionContext::new_with_state(state);
-        catalog::register_bucket(&ctx, &self.engine, bucket, &self.store_url)?;
-        Ok(ctx)
+        self.session_maker(bucket)()
+    }
+
+    /// How many measurement reads the direct path answered (the rest went to DataFusion).
+    #[cfg(test)]
+    pub(crate) fn direct_answers(&self) -> u64 {
+        self.direct.answers()
+    }
+
+    /// What [`Self::context`] does, as a function to call later (or never).
+    fn session_maker(&self, bucket: &Bucket) -> influxql::MakeSession {
+        let (config, env, engine) = (
+            self.session.clone(),
+            Arc::clone(&self.env),
+            Arc::clone(&self.engine),
+        );
+        let (bucket, store_url) = (bucket.clone(), self.store_url.clone());
+        Box::new(move || {
+            let state = SessionStateBuilder::new()
+                .with_config(config.clone())
+                .with_runtime_env(Arc::clone(&env))
+                .with_default_features()
+                .build();
+            let ctx = SessionContext::new_with_state(state);
+            catalog::register_bucket(&ctx, &engine, &bucket, &store_url)?;
+            Ok(ctx)
+        })
     }
 
     /// Runs `sql` over `bucket` with `$name` parameters bound from `params`.
@@ -219,8 +252,17 @@ impl QueryEngine {
         statement: &tidemark_influxql::Statement,
         options: &InfluxQlOptions,
     ) -> Result<QueryOutput> {
-        let ctx = self.context(bucket)?;
-        let env = influxql::Env::new(ctx, self.engine.tables(bucket.id), options.clone());
+        let mut env = influxql::Env::new(
+            self.session_maker(bucket),
+            &self.env.memory_pool,
+            self.engine.tables(bucket.id),
+            options.clone(),
+        );
+        env.direct = Some(influxql::DirectSource {
+            engine: Arc::clone(&self.engine),
+            bucket: bucket.id,
+            cache: Arc::clone(&self.direct),
+        });
         let statement = statement.clone();
         let batch = self
             .runtime

@@ -88,7 +88,7 @@ pub(crate) fn split(cond: Option<&Ix>, now: Clock) -> Result<(TimeBounds, Option
 }
 
 /// `time op x` or `x op time`, normalised to `time op x`.
-fn time_comparison(lhs: Ix, op: BinaryOp, rhs: Ix) -> Option<(BinaryOp, Ix)> {
+pub(crate) fn time_comparison(lhs: Ix, op: BinaryOp, rhs: Ix) -> Option<(BinaryOp, Ix)> {
     let is_time =
         |e: &Ix| matches!(e, Ix::VarRef(VarRef { name, .. }) if name.eq_ignore_ascii_case("time"));
     let flipped = match op {

@@ -27,11 +27,14 @@ mod tests;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryPool, MemoryReservation};
 use datafusion::prelude::SessionContext;
+use tidemark_catalog::Id;
 use tidemark_influxql::{MeasurementName, Source, Statement};
 use tidemark_storage::schema::TableSchema;
+use tidemark_storage::Engine;
 
+use crate::direct::DirectCache;
 use crate::error::{Error, Result};
 
 pub use condition::InfluxQlChecks;
@@ -53,29 +56,60 @@ pub(crate) fn statement_error(message: impl Into<String>) -> Error {
     Error::Statement(message.into())
 }
 
+/// Makes the DataFusion session of a statement, when it needs one.
+pub(crate) type MakeSession = Box<dyn Fn() -> Result<SessionContext> + Send + Sync>;
+
+/// The bucket's persisted files, for the direct path (`select/direct.rs`).
+#[derive(Clone)]
+pub(crate) struct DirectSource {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) bucket: Id,
+    pub(crate) cache: Arc<DirectCache>,
+}
+
 /// What a statement runs against: the session and the bucket's table schemas, by name.
 pub(crate) struct Env {
-    pub(crate) ctx: SessionContext,
+    make_session: MakeSession,
+    /// Built on first use: a statement the direct path answers never needs one.
+    session: std::sync::Mutex<Option<SessionContext>>,
     pub(crate) tables: Vec<Arc<TableSchema>>,
     pub(crate) options: InfluxQlOptions,
+    pub(crate) direct: Option<DirectSource>,
     /// Memory held by rows the evaluator has read, counted against the session's limit.
     pub(crate) reservation: MemoryReservation,
 }
 
 impl Env {
     pub(crate) fn new(
-        ctx: SessionContext,
+        make_session: MakeSession,
+        pool: &Arc<dyn MemoryPool>,
         mut tables: Vec<Arc<TableSchema>>,
         options: InfluxQlOptions,
     ) -> Self {
         tables.sort_by(|a, b| a.name.cmp(&b.name));
-        let reservation = MemoryConsumer::new("influxql").register(&ctx.runtime_env().memory_pool);
+        let reservation = MemoryConsumer::new("influxql").register(pool);
         Self {
-            ctx,
+            make_session,
+            session: std::sync::Mutex::new(None),
             tables,
             options,
+            direct: None,
             reservation,
         }
+    }
+
+    /// The statement's DataFusion session.
+    pub(crate) fn ctx(&self) -> Result<SessionContext> {
+        let mut session = self
+            .session
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(s) = &*session {
+            return Ok(s.clone());
+        }
+        let s = (self.make_session)()?;
+        *session = Some(s.clone());
+        Ok(s)
     }
 
     /// Counts `bytes` more against the memory limit.

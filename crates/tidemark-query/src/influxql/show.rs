@@ -55,7 +55,7 @@ async fn frame(
         bounds.min = Some(now.saturating_sub(c));
     }
     let reference = TableReference::full(CATALOG, SCHEMA, table.name.as_str());
-    let mut df = env.ctx.table(reference).await?;
+    let mut df = env.ctx()?.table(reference).await?;
     if let Some(f) = bounds_filter(&bounds) {
         df = df.filter(f)?;
     }

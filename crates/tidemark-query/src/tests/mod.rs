@@ -80,6 +80,7 @@ pub(crate) async fn fixture_with_retention(retention_seconds: i64) -> Fixture {
             threads: 2,
             target_partitions: 2,
             memory_limit: None,
+            direct_cache_bytes: crate::DEFAULT_DIRECT_CACHE_BYTES,
         },
     )
     .expect("query engine");

@@ -7,6 +7,8 @@
 //! ordered, paged per series and shaped into one batch.
 
 mod compile;
+mod direct;
+mod direct_pred;
 mod eval;
 mod functions;
 mod holt_winters;
@@ -60,10 +62,10 @@ pub(crate) async fn select(env: &mut Env, s: &SelectStatement) -> Result<RecordB
 /// A DataFrame over `table`: the bucket's table, or a subquery's result.
 pub(crate) async fn table_frame(env: &Env, plan: &Plan, table: &TableSchema) -> Result<DataFrame> {
     if let Some(provider) = plan.providers.get(&table.name) {
-        return Ok(env.ctx.read_table(Arc::clone(provider))?);
+        return Ok(env.ctx()?.read_table(Arc::clone(provider))?);
     }
     let reference = TableReference::full(CATALOG, SCHEMA, table.name.as_str());
-    Ok(env.ctx.table(reference).await?)
+    Ok(env.ctx()?.table(reference).await?)
 }
 
 /// The measurements of `s`'s FROM: the bucket's, and subqueries' results as tables.
@@ -131,10 +133,11 @@ fn run<'a>(env: &'a mut Env, s: &'a SelectStatement) -> Running<'a> {
         let mut windows: Vec<pushdown::Windows> = Vec::new();
         if !plan.bounds.is_empty() {
             for table in plan.measurements.clone() {
-                if pushed {
-                    windows.extend(pushdown::scan(env, &plan, &table).await?);
-                } else {
-                    all.extend(scan::scan(env, &plan, &table).await?);
+                match direct::read(env, &plan, &table, pushed).await? {
+                    Some(direct::Read::Windows(w)) => windows.extend(w),
+                    Some(direct::Read::Series(s)) => all.extend(s),
+                    None if pushed => windows.extend(pushdown::scan(env, &plan, &table).await?),
+                    None => all.extend(scan::scan(env, &plan, &table).await?),
                 }
             }
         }

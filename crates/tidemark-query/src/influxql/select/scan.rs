@@ -40,7 +40,11 @@ fn column(name: &str) -> Expr {
 }
 
 /// How an input reads in `table`: a tag, a field, or nothing.
-fn resolve(table: &TableSchema, name: &str, cast_to: Option<DataType>) -> Option<ColumnKind> {
+pub(crate) fn resolve(
+    table: &TableSchema,
+    name: &str,
+    cast_to: Option<DataType>,
+) -> Option<ColumnKind> {
     use tidemark_catalog::FieldType as F;
     let (_, kind) = table.column(name)?;
     match (cast_to, kind) {

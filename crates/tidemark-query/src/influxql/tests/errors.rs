@@ -152,6 +152,7 @@ async fn the_memory_limit_holds() {
             threads: 1,
             target_partitions: 1,
             memory_limit: Some(256 * 1024),
+            direct_cache_bytes: crate::DEFAULT_DIRECT_CACHE_BYTES,
         },
     )
     .expect("engine");

@@ -1,6 +1,7 @@
 //! InfluxQL over a real engine: line protocol in, exact Arrow out.
 
 mod conditions;
+mod direct;
 mod errors;
 mod perf;
 mod select_agg;
@@ -25,15 +26,21 @@ pub(crate) const SEC: i64 = 1_000_000_000;
 impl Fixture {
     /// Runs one InfluxQL statement: the pretty table, then the group key metadata.
     pub(crate) async fn try_influxql(&self, q: &str) -> crate::Result<String> {
+        self.try_influxql_with(&self.query, q).await
+    }
+
+    /// [`Self::try_influxql`] on another query engine over the same storage.
+    pub(crate) async fn try_influxql_with(
+        &self,
+        query: &crate::QueryEngine,
+        q: &str,
+    ) -> crate::Result<String> {
         let statement = tidemark_influxql::parse_statement(q).expect("parses");
         let options = InfluxQlOptions {
             now: NOW,
             metadata_cutoff: None,
         };
-        let out = self
-            .query
-            .influxql(&self.bucket, &statement, &options)
-            .await?;
+        let out = query.influxql(&self.bucket, &statement, &options).await?;
         let batches: Vec<_> = out.stream.try_collect().await?;
         for b in &batches {
             assert_eq!(b.schema(), out.schema, "batches carry the announced schema");

@@ -1,0 +1,279 @@
+//! One persisted file as the direct reader sees it: its row groups, and its series index —
+//! the runs of rows that share a series key, with their time ranges. Persistence sorts a
+//! file by series key then time, so each series is one run of rows in time order.
+
+use std::sync::Arc;
+
+use bytes::{Buf, Bytes};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, DictionaryArray, RecordBatch, StringArray,
+};
+use datafusion::arrow::datatypes::{DataType, Int32Type, TimestampNanosecondType};
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use parquet::arrow::ProjectionMask;
+use parquet::errors::ParquetError;
+use parquet::file::reader::{ChunkReader, Length};
+use tidemark_catalog::ParquetFile;
+
+use crate::error::{Error, Result};
+
+/// A series key: the file's tag values in tag-name order (`None`: the series lacks the tag).
+pub(crate) type SeriesKey = Arc<[Option<Arc<str>>]>;
+
+/// The rows of one series in one file: `start..end`, times `min_time..=max_time`.
+#[derive(Debug, Clone)]
+pub(crate) struct Run {
+    pub(crate) key: SeriesKey,
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) min_time: i64,
+    pub(crate) max_time: i64,
+}
+
+/// A file's layout and series index, built once when a query first reads the file.
+#[derive(Debug)]
+pub(crate) struct FileIndex {
+    pub(crate) file: ParquetFile,
+    meta: ArrowReaderMetadata,
+    /// The file's tag columns, sorted by name: the order of every [`SeriesKey`] here.
+    pub(crate) tags: Vec<String>,
+    /// The first row of each row group, then the file's row count.
+    pub(crate) row_groups: Vec<usize>,
+    pub(crate) runs: Vec<Run>,
+}
+
+/// Parts of a Parquet object fetched by byte range: what the sync reader needs to decode the
+/// column chunks asked for, without reading the rest of the file.
+struct Sparse {
+    len: u64,
+    parts: Vec<(u64, Bytes)>,
+}
+
+impl Sparse {
+    fn find(&self, start: u64, len: Option<usize>) -> parquet::errors::Result<Bytes> {
+        for (offset, bytes) in &self.parts {
+            let end = offset + bytes.len() as u64;
+            if start >= *offset && start < end {
+                let s = usize::try_from(start - offset).unwrap_or(usize::MAX);
+                let e = len.map_or(bytes.len(), |l| s.saturating_add(l));
+                if e <= bytes.len() {
+                    return Ok(bytes.slice(s..e));
+                }
+            }
+        }
+        Err(ParquetError::General(format!(
+            "bytes at {start} were not fetched"
+        )))
+    }
+}
+
+impl Length for Sparse {
+    fn len(&self) -> u64 {
+        self.len
+    }
+}
+
+impl ChunkReader for Sparse {
+    type T = bytes::buf::Reader<Bytes>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        Ok(self.find(start, None)?.reader())
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+        self.find(start, Some(length))
+    }
+}
+
+fn is_tag(t: &DataType) -> bool {
+    matches!(t, DataType::Dictionary(k, v) if **k == DataType::Int32 && **v == DataType::Utf8)
+}
+
+impl FileIndex {
+    /// Reads the file's footer, tag and time columns, and cuts the rows into runs.
+    pub(crate) async fn load(store: &Arc<dyn ObjectStore>, file: &ParquetFile) -> Result<Self> {
+        let bytes = store
+            .get(&ObjectPath::from(file.path.as_str()))
+            .await
+            .map_err(|e| Error::Internal(format!("reading {}: {e}", file.path)))?
+            .bytes()
+            .await
+            .map_err(|e| Error::Internal(format!("reading {}: {e}", file.path)))?;
+        let meta = ArrowReaderMetadata::load(&bytes, ArrowReaderOptions::new())?;
+        let schema = Arc::clone(meta.schema());
+        let mut tags: Vec<(usize, String)> = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| is_tag(f.data_type()))
+            .map(|(i, f)| (i, f.name().clone()))
+            .collect();
+        tags.sort_by(|a, b| a.1.cmp(&b.1));
+        let time = schema
+            .index_of(tidemark_storage::schema::TIME_COLUMN)
+            .map_err(|_| Error::Internal(format!("{} has no time column", file.path)))?;
+        let mut row_groups = vec![0usize];
+        for rg in meta.metadata().row_groups() {
+            let rows = usize::try_from(rg.num_rows()).unwrap_or(0);
+            row_groups.push(row_groups.last().copied().unwrap_or(0) + rows);
+        }
+        let mut roots: Vec<usize> = tags.iter().map(|(i, _)| *i).collect();
+        roots.push(time);
+        let mask = ProjectionMask::roots(meta.metadata().file_metadata().schema_descr(), roots);
+        let batches = ParquetRecordBatchReaderBuilder::new_with_metadata(bytes, meta.clone())
+            .with_projection(mask)
+            .with_batch_size(64 * 1024)
+            .build()?
+            .collect::<std::result::Result<Vec<RecordBatch>, _>>()?;
+        let names: Vec<String> = tags.into_iter().map(|(_, n)| n).collect();
+        let runs = cut_runs(&batches, &names)?;
+        Ok(Self {
+            file: file.clone(),
+            meta,
+            tags: names,
+            row_groups,
+            runs,
+        })
+    }
+
+    /// Where tag `name` sits in this file's series keys.
+    pub(crate) fn tag_position(&self, name: &str) -> Option<usize> {
+        self.tags.iter().position(|t| t == name)
+    }
+
+    /// Whether the file has column `name`.
+    pub(crate) fn has_column(&self, name: &str) -> bool {
+        self.meta.schema().index_of(name).is_ok()
+    }
+
+    /// Row group `rg`'s rows of the named columns (those the file has): only their column
+    /// chunks are fetched.
+    pub(crate) async fn read_row_group(
+        &self,
+        store: &Arc<dyn ObjectStore>,
+        rg: usize,
+        columns: &[&str],
+    ) -> Result<Vec<(String, ArrayRef)>> {
+        let schema = Arc::clone(self.meta.schema());
+        let mut roots: Vec<usize> = columns
+            .iter()
+            .filter_map(|c| schema.index_of(c).ok())
+            .collect();
+        roots.sort_unstable();
+        roots.dedup();
+        let Some(group) = self.meta.metadata().row_groups().get(rg) else {
+            return Ok(Vec::new());
+        };
+        // Flat schemas: a root column is the leaf of the same index.
+        let ranges: Vec<std::ops::Range<u64>> = roots
+            .iter()
+            .filter_map(|&i| group.columns().get(i))
+            .map(|c| {
+                let (start, len) = c.byte_range();
+                start..start + len
+            })
+            .collect();
+        let path = ObjectPath::from(self.file.path.as_str());
+        let parts = store
+            .get_ranges(&path, &ranges)
+            .await
+            .map_err(|e| Error::Internal(format!("reading {}: {e}", self.file.path)))?;
+        let sparse = Sparse {
+            len: u64::try_from(self.file.size_bytes).unwrap_or(0),
+            parts: ranges.iter().map(|r| r.start).zip(parts).collect(),
+        };
+        let rows = self
+            .row_groups
+            .get(rg + 1)
+            .zip(self.row_groups.get(rg))
+            .map_or(0, |(e, s)| e - s);
+        let mask =
+            ProjectionMask::roots(self.meta.metadata().file_metadata().schema_descr(), roots);
+        let batches = ParquetRecordBatchReaderBuilder::new_with_metadata(sparse, self.meta.clone())
+            .with_projection(mask)
+            .with_row_groups(vec![rg])
+            .with_batch_size(rows.max(1))
+            .build()?
+            .collect::<std::result::Result<Vec<RecordBatch>, _>>()?;
+        let Some(first) = batches.first() else {
+            return Ok(Vec::new());
+        };
+        let batch = datafusion::arrow::compute::concat_batches(&first.schema(), &batches)?;
+        Ok(batch
+            .schema()
+            .fields()
+            .iter()
+            .zip(batch.columns())
+            .map(|(f, c)| (f.name().clone(), Arc::clone(c)))
+            .collect())
+    }
+}
+
+/// The runs of rows with one series key, from the tag columns (`tags`, by name) and `time`.
+fn cut_runs(batches: &[RecordBatch], tags: &[String]) -> Result<Vec<Run>> {
+    let mut runs: Vec<Run> = Vec::new();
+    let mut at = 0usize;
+    for batch in batches {
+        let cols: Vec<&DictionaryArray<Int32Type>> = tags
+            .iter()
+            .map(|t| {
+                batch
+                    .column_by_name(t)
+                    .and_then(|c| c.as_any().downcast_ref::<DictionaryArray<Int32Type>>())
+                    .ok_or_else(|| Error::Internal(format!("tag {t} is not a dictionary")))
+            })
+            .collect::<Result<_>>()?;
+        let values: Vec<&StringArray> = cols
+            .iter()
+            .map(|c| {
+                c.values()
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .ok_or_else(|| Error::Internal("tag values are not strings".to_owned()))
+            })
+            .collect::<Result<_>>()?;
+        let time = batch
+            .column_by_name(tidemark_storage::schema::TIME_COLUMN)
+            .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
+            .ok_or_else(|| Error::Internal("time is not a timestamp".to_owned()))?
+            .values();
+        let key_at = |row: usize| -> SeriesKey {
+            cols.iter()
+                .zip(&values)
+                .map(|(c, v)| {
+                    c.key(row)
+                        .and_then(|k| (k < v.len()).then(|| Arc::from(v.value(k))))
+                })
+                .collect()
+        };
+        for row in 0..batch.num_rows() {
+            // Within a batch the dictionary is shared, so equal keys mean equal values.
+            let same = if row == 0 {
+                runs.last().is_some_and(|r| *r.key == *key_at(0))
+            } else {
+                cols.iter().all(|c| c.key(row) == c.key(row - 1))
+            };
+            let t = time[row];
+            match runs.last_mut() {
+                Some(r) if same => {
+                    r.end = at + row + 1;
+                    r.min_time = r.min_time.min(t);
+                    r.max_time = r.max_time.max(t);
+                }
+                _ => runs.push(Run {
+                    key: key_at(row),
+                    start: at + row,
+                    end: at + row + 1,
+                    min_time: t,
+                    max_time: t,
+                }),
+            }
+        }
+        at += batch.num_rows();
+    }
+    Ok(runs)
+}

@@ -1,0 +1,318 @@
+//! Direct reads of persisted files, without DataFusion, for the small InfluxQL queries that
+//! dashboards repeat (one host, one hour, one field): planning a DataFusion query and opening a
+//! Parquet reader costs milliseconds, more than such a query's whole answer is worth.
+//!
+//! A [`DirectCache`] keeps, within a byte budget and least recently used first out:
+//! - each file's series index ([`FileIndex`]): the rows of each series, with their time range,
+//!   so that a tag predicate selects series without reading a row, and time bounds cut rows by
+//!   binary search;
+//! - decoded column chunks (one column of one row group), so a repeated query decodes nothing.
+//!
+//! The caller (`influxql/select/direct.rs`) decides when this path applies; everything here is
+//! read-only and exact. Files are immutable, so cached entries never go stale: a file that
+//! compaction replaced is simply no longer asked for, and ages out.
+
+mod file;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use datafusion::arrow::array::{Array, ArrayRef};
+use object_store::ObjectStore;
+use tidemark_catalog::{Id, ParquetFile};
+
+use crate::error::Result;
+
+pub(crate) use file::{FileIndex, Run};
+
+/// How many file-set verdicts (`overlap_free`) are remembered.
+const MAX_VERDICTS: usize = 256;
+
+#[derive(Debug, Default)]
+struct State {
+    files: HashMap<Id, (Arc<FileIndex>, usize, u64)>,
+    chunks: HashMap<(Id, usize, String), (ArrayRef, usize, u64)>,
+    verdicts: HashMap<Vec<Id>, bool>,
+    bytes: usize,
+    tick: u64,
+}
+
+impl State {
+    /// Drops the least recently used entries not used at `keep_tick` until within `budget`.
+    fn evict(&mut self, budget: usize, keep_tick: u64) {
+        if self.bytes <= budget {
+            return;
+        }
+        enum Victim {
+            File(Id),
+            Chunk((Id, usize, String)),
+        }
+        let mut victims: Vec<(u64, usize, Victim)> = self
+            .files
+            .iter()
+            .filter(|(_, e)| e.2 != keep_tick)
+            .map(|(k, e)| (e.2, e.1, Victim::File(*k)))
+            .chain(
+                self.chunks
+                    .iter()
+                    .filter(|(_, e)| e.2 != keep_tick)
+                    .map(|(k, e)| (e.2, e.1, Victim::Chunk(k.clone()))),
+            )
+            .collect();
+        victims.sort_by_key(|v| v.0);
+        for (_, bytes, victim) in victims {
+            if self.bytes <= budget {
+                break;
+            }
+            match victim {
+                Victim::File(id) => {
+                    self.files.remove(&id);
+                }
+                Victim::Chunk(key) => {
+                    self.chunks.remove(&key);
+                }
+            }
+            self.bytes = self.bytes.saturating_sub(bytes);
+        }
+    }
+}
+
+/// Series indexes and decoded column chunks of persisted files (see the module docs).
+#[derive(Debug)]
+pub(crate) struct DirectCache {
+    store: Arc<dyn ObjectStore>,
+    budget: usize,
+    state: Mutex<State>,
+    answers: std::sync::atomic::AtomicU64,
+}
+
+/// The columns a query reads from one file: its index, and the chunks it asked for.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    pub(crate) index: Arc<FileIndex>,
+    chunks: HashMap<(usize, String), ArrayRef>,
+}
+
+impl Loaded {
+    /// Rows `start..end` of the file as (row group, first row, end row) within each row group.
+    pub(crate) fn pieces(&self, start: usize, end: usize) -> Vec<(usize, usize, usize)> {
+        let rg = &self.index.row_groups;
+        let mut out = Vec::new();
+        for g in 0..rg.len().saturating_sub(1) {
+            let (s, e) = (rg[g], rg[g + 1]);
+            if e <= start || s >= end {
+                continue;
+            }
+            out.push((g, start.max(s) - s, end.min(e) - s));
+        }
+        out
+    }
+
+    /// Column `name` of row group `rg`; `None` when the file lacks the column.
+    pub(crate) fn chunk(&self, rg: usize, name: &str) -> Option<&ArrayRef> {
+        self.chunks.get(&(rg, name.to_owned()))
+    }
+}
+
+/// A series identity that does not depend on which tags a file's schema has: the present
+/// tags as `name=value` pairs in name order.
+fn canonical_key(index: &FileIndex, run: &Run) -> String {
+    let mut key = String::new();
+    for (name, value) in index.tags.iter().zip(run.key.iter()) {
+        if let Some(v) = value {
+            key.push_str(name);
+            key.push('=');
+            key.push_str(v);
+            key.push('\u{0}');
+        }
+    }
+    key
+}
+
+impl DirectCache {
+    /// A cache of at most `budget` bytes; 0 turns the direct path off.
+    pub(crate) fn new(store: Arc<dyn ObjectStore>, budget: usize) -> Self {
+        Self {
+            store,
+            budget,
+            state: Mutex::new(State::default()),
+            answers: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn enabled(&self) -> bool {
+        self.budget > 0
+    }
+
+    /// Counts a statement part the direct path answered.
+    pub(crate) fn answered(&self) {
+        self.answers
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many the direct path answered so far.
+    #[cfg(test)]
+    pub(crate) fn answers(&self) -> u64 {
+        self.answers.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The series index of each file, reading the ones not cached.
+    pub(crate) async fn indexes(&self, files: &[ParquetFile]) -> Result<Vec<Arc<FileIndex>>> {
+        let mut out = Vec::with_capacity(files.len());
+        for f in files {
+            let hit = {
+                let mut state = self.state();
+                state.tick += 1;
+                let tick = state.tick;
+                state.files.get_mut(&f.id).map(|e| {
+                    e.2 = tick;
+                    Arc::clone(&e.0)
+                })
+            };
+            let index = match hit {
+                Some(i) => i,
+                None => {
+                    let index = Arc::new(FileIndex::load(&self.store, f).await?);
+                    let bytes = index_bytes(&index);
+                    let mut state = self.state();
+                    state.tick += 1;
+                    let tick = state.tick;
+                    if let Some(old) = state.files.insert(f.id, (Arc::clone(&index), bytes, tick)) {
+                        state.bytes = state.bytes.saturating_sub(old.1);
+                    }
+                    state.bytes += bytes;
+                    state.evict(self.budget, tick);
+                    index
+                }
+            };
+            out.push(index);
+        }
+        Ok(out)
+    }
+
+    /// Whether no series has rows in two of these files at overlapping times: then no point
+    /// can be in two files, and the files' rows need no de-duplication.
+    pub(crate) fn overlap_free(&self, files: &[Arc<FileIndex>]) -> bool {
+        if files.len() < 2 {
+            return true;
+        }
+        let mut ids: Vec<Id> = files.iter().map(|f| f.file.id).collect();
+        ids.sort_unstable();
+        if let Some(v) = self.state().verdicts.get(&ids) {
+            return *v;
+        }
+        let mut seen: HashMap<String, Vec<(i64, i64)>> = HashMap::new();
+        for f in files {
+            for run in &f.runs {
+                seen.entry(canonical_key(f, run))
+                    .or_default()
+                    .push((run.min_time, run.max_time));
+            }
+        }
+        let free = seen.values_mut().all(|spans| {
+            spans.sort_unstable();
+            spans.windows(2).all(|w| w[0].1 < w[1].0)
+        });
+        let mut state = self.state();
+        if state.verdicts.len() >= MAX_VERDICTS {
+            state.verdicts.clear();
+        }
+        state.verdicts.insert(ids, free);
+        free
+    }
+
+    /// Columns `names` of row groups `row_groups` of `index`, reading the chunks not cached.
+    /// `None` when they would take more than half the budget: such a query is better streamed.
+    pub(crate) async fn load(
+        &self,
+        index: &Arc<FileIndex>,
+        row_groups: &[usize],
+        names: &[&str],
+    ) -> Result<Option<Loaded>> {
+        let names: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| index.has_column(n))
+            .collect();
+        let rows: usize = row_groups
+            .iter()
+            .map(|&g| {
+                index.row_groups.get(g + 1).copied().unwrap_or(0)
+                    - index.row_groups.get(g).copied().unwrap_or(0)
+            })
+            .sum();
+        if rows.saturating_mul(8).saturating_mul(names.len()) > self.budget / 2 {
+            return Ok(None);
+        }
+        let id = index.file.id;
+        let mut chunks = HashMap::new();
+        let mut missing: Vec<usize> = Vec::new();
+        let tick = {
+            let mut state = self.state();
+            state.tick += 1;
+            let tick = state.tick;
+            for &g in row_groups {
+                for n in &names {
+                    match state.chunks.get_mut(&(id, g, (*n).to_owned())) {
+                        Some(e) => {
+                            e.2 = tick;
+                            chunks.insert((g, (*n).to_owned()), Arc::clone(&e.0));
+                        }
+                        None => {
+                            if missing.last() != Some(&g) {
+                                missing.push(g);
+                            }
+                        }
+                    }
+                }
+            }
+            tick
+        };
+        for g in missing {
+            let want: Vec<&str> = names
+                .iter()
+                .copied()
+                .filter(|n| !chunks.contains_key(&(g, (*n).to_owned())))
+                .collect();
+            let read = index.read_row_group(&self.store, g, &want).await?;
+            let mut state = self.state();
+            for (name, array) in read {
+                let bytes = array.get_array_memory_size();
+                state.bytes += bytes;
+                if let Some(old) = state
+                    .chunks
+                    .insert((id, g, name.clone()), (Arc::clone(&array), bytes, tick))
+                {
+                    state.bytes = state.bytes.saturating_sub(old.1);
+                }
+                chunks.insert((g, name), array);
+            }
+            state.evict(self.budget, tick);
+        }
+        Ok(Some(Loaded {
+            index: Arc::clone(index),
+            chunks,
+        }))
+    }
+}
+
+fn index_bytes(index: &FileIndex) -> usize {
+    index
+        .runs
+        .iter()
+        .map(|r| {
+            64 + r
+                .key
+                .iter()
+                .map(|v| 16 + v.as_ref().map_or(0, |s| s.len() + 16))
+                .sum::<usize>()
+        })
+        .sum::<usize>()
+        + 1024
+}

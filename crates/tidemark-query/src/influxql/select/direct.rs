@@ -1,0 +1,660 @@
+//! The direct path of a SELECT: the same windows as `pushdown.rs` and the same series as
+//! `scan.rs`, computed from the cached series indexes and column chunks of `crate::direct`
+//! instead of a DataFusion plan. It answers the small repeated queries of dashboards in
+//! microseconds rather than milliseconds.
+//!
+//! It applies when the measurement's rows in range are all persisted in files that no
+//! series overlaps across (nothing to de-duplicate), the condition compiles
+//! (`direct_pred.rs`), and:
+//! - for an aggregate query DataFusion would compute: every aggregate is count, sum, mean,
+//!   min, max, first, last or spread over an integer or float field;
+//! - for a raw query: each series group holds one series (so no ties between series to order).
+//!
+//! Otherwise [`read`] answers `None` and the DataFusion path runs; its answers are the
+//! reference, and `tests/direct.rs` checks the two agree.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::datatypes::TimestampNanosecondType;
+use tidemark_catalog::{ColumnKind, FieldType};
+use tidemark_influxql::{BinaryOp, DataType};
+use tidemark_storage::schema::{TableSchema, TIME_COLUMN};
+
+use super::super::value::{column_values, Value};
+use super::super::Env;
+use super::direct_pred::{num_at, Compiled, Num, Tri};
+use super::plan::{AggFn, Plan};
+use super::pushdown::Windows;
+use super::scan::{self, Series};
+use crate::direct::{FileIndex, Loaded};
+use crate::error::Result;
+
+/// What the direct path read: windows (aggregates) or series (raw rows).
+pub(crate) enum Read {
+    Windows(Vec<Windows>),
+    Series(Vec<Series>),
+}
+
+/// More windows than this in one group go to DataFusion, which does not hold them all.
+const MAX_DENSE_WINDOWS: i64 = 1 << 20;
+
+/// One selected series in one file, with its tags by condition slot.
+struct Pick {
+    file: usize,
+    run: usize,
+    check_rows: bool,
+}
+
+/// Reads `table` for `plan` directly, or `None` when the DataFusion path must.
+pub(crate) async fn read(
+    env: &mut Env,
+    plan: &Plan,
+    table: &TableSchema,
+    pushed: bool,
+) -> Result<Option<Read>> {
+    let Some(src) = env.direct.clone() else {
+        return Ok(None);
+    };
+    if !src.cache.enabled() || plan.providers.contains_key(&table.name) {
+        return Ok(None);
+    }
+    if pushed {
+        if !aggregates_apply(plan, table) {
+            return Ok(None);
+        }
+    } else if plan.aggregate {
+        return Ok(None);
+    }
+    let Some(cond) = Compiled::new(plan.rest.as_ref(), table) else {
+        return Ok(None);
+    };
+    let lo = plan.bounds.min.unwrap_or(i64::MIN);
+    let hi = plan.bounds.max.unwrap_or(i64::MAX);
+    let Some(data) = src.engine.table_data(src.bucket, &table.name, lo, hi)? else {
+        return Ok(Some(empty(pushed)));
+    };
+    if !data.batches.is_empty() {
+        return Ok(None);
+    }
+    let lo = lo.max(data.min_time);
+    let indexes = src.cache.indexes(&data.files).await?;
+    if !src.cache.overlap_free(&indexes) {
+        return Ok(None);
+    }
+
+    // Series, by group: tag tests decided per series, before reading any row.
+    let mut groups: BTreeMap<Vec<Arc<str>>, Vec<Pick>> = BTreeMap::new();
+    for (f, index) in indexes.iter().enumerate() {
+        let cond_pos: Vec<Option<usize>> =
+            cond.tags.iter().map(|t| index.tag_position(t)).collect();
+        let group_pos: Vec<Option<usize>> = plan
+            .group_tags
+            .iter()
+            .map(|t| match table.column(t) {
+                Some((_, ColumnKind::Tag)) => index.tag_position(t),
+                _ => None,
+            })
+            .collect();
+        for (r, run) in index.runs.iter().enumerate() {
+            if run.max_time < lo || run.min_time > hi {
+                continue;
+            }
+            let tags = tag_values(&run.key, &cond_pos);
+            let check_rows = match cond.pred.series(&tags) {
+                Tri::False => continue,
+                Tri::True => false,
+                Tri::Rows => true,
+            };
+            let key: Vec<Arc<str>> = group_pos
+                .iter()
+                .map(|p| {
+                    p.and_then(|p| run.key.get(p).cloned().flatten())
+                        .unwrap_or_else(|| Arc::from(""))
+                })
+                .collect();
+            groups.entry(key).or_default().push(Pick {
+                file: f,
+                run: r,
+                check_rows,
+            });
+        }
+    }
+
+    // The columns each file must give, for the row groups its picked series span.
+    let mut columns: Vec<&str> = vec![TIME_COLUMN];
+    columns.extend(cond.fields.iter().map(String::as_str));
+    if pushed {
+        columns.extend(
+            plan.aggs
+                .iter()
+                .filter_map(|a| field_name(plan, table, a.input)),
+        );
+    } else {
+        columns.extend(
+            plan.inputs
+                .iter()
+                .filter(|i| {
+                    matches!(
+                        scan::resolve(table, &i.name, i.cast),
+                        Some(ColumnKind::Field(_))
+                    )
+                })
+                .map(|i| i.name.as_str()),
+        );
+    }
+    columns.sort_unstable();
+    columns.dedup();
+    let mut wanted: Vec<Vec<usize>> = vec![Vec::new(); indexes.len()];
+    for p in groups.values().flatten() {
+        let index = &indexes[p.file];
+        let run = &index.runs[p.run];
+        for g in 0..index.row_groups.len().saturating_sub(1) {
+            if index.row_groups[g] < run.end && index.row_groups[g + 1] > run.start {
+                wanted[p.file].push(g);
+            }
+        }
+    }
+    let mut loaded: Vec<Option<Loaded>> = Vec::with_capacity(indexes.len());
+    for (index, mut rgs) in indexes.iter().zip(wanted) {
+        rgs.sort_unstable();
+        rgs.dedup();
+        if rgs.is_empty() {
+            loaded.push(None);
+            continue;
+        }
+        match src.cache.load(index, &rgs, &columns).await? {
+            Some(l) => loaded.push(Some(l)),
+            None => return Ok(None),
+        }
+    }
+    let ctx = Ctx {
+        plan,
+        table,
+        cond: &cond,
+        loaded: &loaded,
+        lo,
+        hi,
+    };
+    let measurement: Arc<str> = Arc::from(table.name.as_str());
+    if pushed {
+        let mut out = Vec::new();
+        for (key, picks) in groups {
+            let Some(rows) = ctx.windows(&picks) else {
+                return Ok(None);
+            };
+            env.reserve(rows.len() * (24 + plan.aggs.len() * 32))?;
+            if !rows.is_empty() {
+                out.push(Windows {
+                    measurement: Arc::clone(&measurement),
+                    tags: key,
+                    rows,
+                });
+            }
+        }
+        src.cache.answered();
+        return Ok(Some(Read::Windows(out)));
+    }
+    let mut out = Vec::new();
+    for (key, picks) in groups {
+        let Some(series) = ctx.series(&measurement, key, &picks)? else {
+            return Ok(None);
+        };
+        env.reserve(series.times.len() * (16 + plan.inputs.len() * 32))?;
+        if !series.times.is_empty() {
+            out.push(series);
+        }
+    }
+    src.cache.answered();
+    Ok(Some(Read::Series(out)))
+}
+
+fn empty(pushed: bool) -> Read {
+    if pushed {
+        Read::Windows(Vec::new())
+    } else {
+        Read::Series(Vec::new())
+    }
+}
+
+fn tag_values<'a>(key: &'a [Option<Arc<str>>], positions: &[Option<usize>]) -> Vec<&'a str> {
+    positions
+        .iter()
+        .map(|p| {
+            p.and_then(|p| key.get(p))
+                .and_then(|v| v.as_deref())
+                .unwrap_or("")
+        })
+        .collect()
+}
+
+/// The field an aggregate reads in `table`, when it is one.
+fn field_name<'p>(plan: &'p Plan, table: &TableSchema, input: usize) -> Option<&'p str> {
+    let name = plan.inputs.get(input)?.name.as_str();
+    matches!(table.column(name), Some((_, ColumnKind::Field(_)))).then_some(name)
+}
+
+/// Whether every aggregate is one the direct path computes, over a number field (or over a
+/// name the table lacks, which aggregates nothing).
+fn aggregates_apply(plan: &Plan, table: &TableSchema) -> bool {
+    plan.aggs.iter().all(|a| {
+        matches!(
+            a.func,
+            AggFn::Count
+                | AggFn::Sum
+                | AggFn::Mean
+                | AggFn::Min
+                | AggFn::Max
+                | AggFn::First
+                | AggFn::Last
+                | AggFn::Spread
+        ) && plan.inputs.get(a.input).is_some_and(|i| {
+            matches!(i.cast, None | Some(DataType::Field))
+                && match table.column(&i.name) {
+                    Some((_, ColumnKind::Field(FieldType::Integer | FieldType::Float))) => true,
+                    Some(_) => false,
+                    None => true,
+                }
+        })
+    })
+}
+
+/// One aggregate's state over one window.
+#[derive(Debug, Clone, Copy, Default)]
+struct Acc {
+    n: i64,
+    isum: i64,
+    fsum: f64,
+    /// (value, time) of the largest and smallest values: the earliest point among equals.
+    max: Option<(Num, i64)>,
+    min: Option<(Num, i64)>,
+    /// (time, value) of the first and last points: the larger value among equal times.
+    first: Option<(i64, Num)>,
+    last: Option<(i64, Num)>,
+}
+
+fn greater(a: Num, b: Num) -> bool {
+    match (a, b) {
+        (Num::I(x), Num::I(y)) => x > y,
+        (Num::F(x), Num::F(y)) => x > y,
+        (Num::I(x), Num::F(y)) => (x as f64) > y,
+        (Num::F(x), Num::I(y)) => x > y as f64,
+    }
+}
+
+impl Acc {
+    fn add(&mut self, func: &AggFn, v: Num, t: i64) {
+        self.n += 1;
+        match func {
+            AggFn::Sum | AggFn::Mean => match v {
+                Num::I(i) => {
+                    self.isum = self.isum.wrapping_add(i);
+                    self.fsum += i as f64;
+                }
+                Num::F(f) => self.fsum += f,
+            },
+            AggFn::Max | AggFn::Spread | AggFn::Min => {
+                let better_max = match self.max {
+                    None => true,
+                    Some((m, mt)) => greater(v, m) || (!greater(m, v) && t < mt),
+                };
+                if better_max && *func != AggFn::Min {
+                    self.max = Some((v, t));
+                }
+                let better_min = match self.min {
+                    None => true,
+                    Some((m, mt)) => greater(m, v) || (!greater(v, m) && t < mt),
+                };
+                if better_min && *func != AggFn::Max {
+                    self.min = Some((v, t));
+                }
+            }
+            AggFn::First
+                if self
+                    .first
+                    .is_none_or(|(ft, fv)| t < ft || (t == ft && greater(v, fv))) =>
+            {
+                self.first = Some((t, v));
+            }
+            AggFn::Last
+                if self
+                    .last
+                    .is_none_or(|(lt, lv)| t > lt || (t == lt && greater(v, lv))) =>
+            {
+                self.last = Some((t, v));
+            }
+            _ => {}
+        }
+    }
+
+    /// The aggregate's value and, for a selector, its point's time.
+    fn finish(&self, func: &AggFn, int: bool) -> (Value, Option<i64>) {
+        let val = |n: Num| match n {
+            Num::I(i) => Value::Int(i),
+            Num::F(f) => Value::Float(f),
+        };
+        if self.n == 0 {
+            return (Value::Null, None);
+        }
+        match func {
+            AggFn::Count => (Value::Int(self.n), None),
+            AggFn::Sum if int => (Value::Int(self.isum), None),
+            AggFn::Sum => (Value::Float(self.fsum), None),
+            AggFn::Mean => (Value::Float(self.fsum / self.n as f64), None),
+            AggFn::Max => self
+                .max
+                .map_or((Value::Null, None), |(v, t)| (val(v), Some(t))),
+            AggFn::Min => self
+                .min
+                .map_or((Value::Null, None), |(v, t)| (val(v), Some(t))),
+            AggFn::Spread => match (self.max, self.min) {
+                (Some((a, _)), Some((b, _))) => (val(a).binary(BinaryOp::Sub, &val(b)), None),
+                _ => (Value::Null, None),
+            },
+            AggFn::First => self
+                .first
+                .map_or((Value::Null, None), |(t, v)| (val(v), Some(t))),
+            AggFn::Last => self
+                .last
+                .map_or((Value::Null, None), |(t, v)| (val(v), Some(t))),
+            _ => (Value::Null, None),
+        }
+    }
+}
+
+/// What a read shares across groups.
+struct Ctx<'a> {
+    plan: &'a Plan,
+    table: &'a TableSchema,
+    cond: &'a Compiled,
+    loaded: &'a [Option<Loaded>],
+    lo: i64,
+    hi: i64,
+}
+
+/// The rows of one row group a pick covers within the time bounds: (row group, first, end).
+type Piece = (usize, usize, usize);
+
+impl Ctx<'_> {
+    fn file(&self, p: &Pick) -> Option<(&Loaded, &FileIndex)> {
+        let l = self.loaded.get(p.file)?.as_ref()?;
+        Some((l, &l.index))
+    }
+
+    /// The pieces of `p`'s run whose times are within the bounds (a binary search per piece).
+    fn pieces(&self, p: &Pick) -> Vec<(Piece, ArrayRef)> {
+        let Some((l, index)) = self.file(p) else {
+            return Vec::new();
+        };
+        let Some(run) = index.runs.get(p.run) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (g, s, e) in l.pieces(run.start, run.end) {
+            let Some(time) = l.chunk(g, TIME_COLUMN) else {
+                continue;
+            };
+            let Some(times) = time.as_primitive_opt::<TimestampNanosecondType>() else {
+                continue;
+            };
+            let t = &times.values()[s..e];
+            let a = s + t.partition_point(|&x| x < self.lo);
+            let b = s + t.partition_point(|&x| x <= self.hi);
+            if a < b {
+                out.push(((g, a, b), Arc::clone(time)));
+            }
+        }
+        out
+    }
+
+    /// The condition's tags for `p`'s series.
+    fn cond_tags(&self, p: &Pick) -> Vec<&str> {
+        let Some((_, index)) = self.file(p) else {
+            return Vec::new();
+        };
+        let positions: Vec<Option<usize>> = self
+            .cond
+            .tags
+            .iter()
+            .map(|t| index.tag_position(t))
+            .collect();
+        index
+            .runs
+            .get(p.run)
+            .map_or_else(Vec::new, |run| tag_values(&run.key, &positions))
+    }
+
+    fn cond_fields<'l>(&self, l: &'l Loaded, g: usize) -> Vec<Option<&'l ArrayRef>> {
+        self.cond.fields.iter().map(|f| l.chunk(g, f)).collect()
+    }
+
+    /// One group's windows, as `pushdown::scan` gives them; `None` when too many.
+    fn windows(&self, picks: &[Pick]) -> Option<Vec<(i64, Vec<Value>)>> {
+        let plan = self.plan;
+        let inputs: Vec<Option<&str>> = plan
+            .aggs
+            .iter()
+            .map(|a| field_name(plan, self.table, a.input))
+            .collect();
+        let ints: Vec<bool> = inputs
+            .iter()
+            .map(|n| {
+                n.and_then(|n| self.table.column(n)).map(|(_, k)| k)
+                    == Some(ColumnKind::Field(FieldType::Integer))
+            })
+            .collect();
+        // The group's time span decides its windows.
+        let (mut tmin, mut tmax) = (i64::MAX, i64::MIN);
+        for p in picks {
+            if let Some(run) = self.file(p).and_then(|(_, i)| i.runs.get(p.run)) {
+                tmin = tmin.min(run.min_time.max(self.lo));
+                tmax = tmax.max(run.max_time.min(self.hi));
+            }
+        }
+        if tmin > tmax {
+            return Some(Vec::new());
+        }
+        let (first, every, count) = match plan.interval {
+            Some(iv) => {
+                let first = iv.window(tmin);
+                let count = (iv.window(tmax) - first) / iv.every + 1;
+                if count > MAX_DENSE_WINDOWS {
+                    return None;
+                }
+                (first, iv.every, count as usize)
+            }
+            None => (0, 1, 1),
+        };
+        let k = plan.aggs.len();
+        let mut accs = vec![Acc::default(); count * k];
+        for p in picks {
+            let Some((l, _)) = self.file(p) else {
+                continue;
+            };
+            let tags = if p.check_rows {
+                self.cond_tags(p)
+            } else {
+                Vec::new()
+            };
+            for ((g, a, b), time) in self.pieces(p) {
+                let Some(times) = time.as_primitive_opt::<TimestampNanosecondType>() else {
+                    continue;
+                };
+                let times = times.values();
+                let fields = self.cond_fields(l, g);
+                let columns: Vec<Option<&ArrayRef>> = inputs
+                    .iter()
+                    .map(|n| n.and_then(|n| l.chunk(g, n)))
+                    .collect();
+                for row in a..b {
+                    if p.check_rows && !self.cond.pred.row(&tags, &fields, row) {
+                        continue;
+                    }
+                    let t = times[row];
+                    let w = if plan.interval.is_some() {
+                        ((t - first) / every) as usize
+                    } else {
+                        0
+                    };
+                    for (j, agg) in plan.aggs.iter().enumerate() {
+                        if let Some(v) = columns[j].and_then(|c| num_at(c, row)) {
+                            accs[w * k + j].add(&agg.func, v, t);
+                        }
+                    }
+                }
+            }
+        }
+        let start = plan.bounds.min.unwrap_or(0);
+        let mut rows = Vec::new();
+        for w in 0..count {
+            let mut time = if plan.interval.is_some() {
+                first + w as i64 * every
+            } else {
+                start
+            };
+            let mut values = Vec::with_capacity(k);
+            for (j, agg) in plan.aggs.iter().enumerate() {
+                let (v, t) = accs[w * k + j].finish(&agg.func, ints[j]);
+                if plan.point_time {
+                    if let Some(t) = t {
+                        time = t;
+                    }
+                }
+                values.push(v);
+            }
+            if values.iter().all(Value::is_null) {
+                continue;
+            }
+            rows.push((time, values));
+        }
+        Some(rows)
+    }
+
+    /// One group's rows, as `scan::scan` gives them; `None` when the group holds several
+    /// series (their ties in time take the DataFusion path's ordering).
+    fn series(
+        &self,
+        measurement: &Arc<str>,
+        key: Vec<Arc<str>>,
+        picks: &[Pick],
+    ) -> Result<Option<Series>> {
+        let plan = self.plan;
+        let mut ordered: Vec<(&Pick, i64)> = Vec::new();
+        let mut identity: Option<Vec<(String, Arc<str>)>> = None;
+        for p in picks {
+            let Some((_, index)) = self.file(p) else {
+                continue;
+            };
+            let Some(run) = index.runs.get(p.run) else {
+                continue;
+            };
+            let id: Vec<(String, Arc<str>)> = index
+                .tags
+                .iter()
+                .zip(run.key.iter())
+                .filter_map(|(t, v)| v.clone().map(|v| (t.clone(), v)))
+                .collect();
+            match &identity {
+                None => identity = Some(id),
+                Some(i) if *i == id => {}
+                Some(_) => return Ok(None),
+            }
+            ordered.push((p, run.min_time));
+        }
+        ordered.sort_by_key(|o| o.1);
+        let kinds: Vec<Option<ColumnKind>> = plan
+            .inputs
+            .iter()
+            .map(|i| scan::resolve(self.table, &i.name, i.cast))
+            .collect();
+        let mut series = Series {
+            measurement: Arc::clone(measurement),
+            tags: key,
+            times: Vec::new(),
+            cols: vec![Vec::new(); plan.inputs.len()],
+        };
+        if !kinds
+            .iter()
+            .any(|k| matches!(k, Some(ColumnKind::Field(_))))
+        {
+            return Ok(Some(series));
+        }
+        for (p, _) in ordered {
+            let Some((l, index)) = self.file(p) else {
+                continue;
+            };
+            let Some(run) = index.runs.get(p.run) else {
+                continue;
+            };
+            let tags = self.cond_tags(p);
+            for ((g, a, b), time) in self.pieces(p) {
+                let fields = self.cond_fields(l, g);
+                let times = column_values(&time.slice(a, b - a))?;
+                let mut cols: Vec<Vec<Value>> = Vec::with_capacity(plan.inputs.len());
+                // A row none of whose fields has a value is no point of this query.
+                let mut present = vec![false; b - a];
+                for (input, kind) in plan.inputs.iter().zip(&kinds) {
+                    let mut values = match kind {
+                        Some(ColumnKind::Tag) => {
+                            let v = index
+                                .tag_position(&input.name)
+                                .and_then(|i| run.key.get(i).cloned().flatten())
+                                .map_or(Value::Null, Value::Str);
+                            vec![v; b - a]
+                        }
+                        Some(ColumnKind::Field(_)) => match l.chunk(g, &input.name) {
+                            Some(c) => column_values(&c.slice(a, b - a))?,
+                            None => vec![Value::Null; b - a],
+                        },
+                        _ => vec![Value::Null; b - a],
+                    };
+                    if matches!(kind, Some(ColumnKind::Field(_))) {
+                        for (p, v) in present.iter_mut().zip(&values) {
+                            *p |= !v.is_null();
+                        }
+                    }
+                    if let Some(c) = input.cast {
+                        if !matches!(c, DataType::Tag | DataType::Field) {
+                            values.iter_mut().for_each(|v| *v = v.cast_to(c));
+                        }
+                    }
+                    cols.push(values);
+                }
+                for (i, row) in (a..b).enumerate() {
+                    if p.check_rows && !self.cond.pred.row(&tags, &fields, row) {
+                        continue;
+                    }
+                    if !present[i] {
+                        continue;
+                    }
+                    if let Some(Value::Int(t)) = times.get(i) {
+                        series.times.push(*t);
+                    }
+                    for (dst, src) in series.cols.iter_mut().zip(&cols) {
+                        dst.push(src[i].clone());
+                    }
+                }
+            }
+        }
+        if scan::scan_limits(plan) {
+            // The scan applies LIMIT/OFFSET of a one-series raw query, in the query's order.
+            if plan.descending {
+                series.times.reverse();
+                series.cols.iter_mut().for_each(|c| c.reverse());
+            }
+            let keep = |n: usize| plan.offset..n.min(plan.offset.saturating_add(plan.limit));
+            let range = keep(series.times.len());
+            series.times = series
+                .times
+                .get(range.clone())
+                .map_or_else(Vec::new, <[i64]>::to_vec);
+            for c in &mut series.cols {
+                *c = c
+                    .get(range.clone())
+                    .map_or_else(Vec::new, <[Value]>::to_vec);
+            }
+        }
+        Ok(Some(series))
+    }
+}

@@ -1,0 +1,161 @@
+//! The direct path (`select/direct.rs`) against the DataFusion path: the same statements over
+//! the same persisted files, through a query engine with the direct path and one without,
+//! must give identical answers.
+
+use std::sync::Arc;
+
+use super::{NOW, SEC, T0};
+use crate::tests::{fixture, Fixture};
+use crate::{QueryConfig, QueryEngine};
+
+/// cpu: hosts a, b, c (regions east, west, east) and d (no region), every 10 s for 10 min;
+/// integer `idle`, float `usage`, a sparse float `temp`, a string `note` on host a. mem: one
+/// series. Written and persisted in two halves, so there are two files per table.
+async fn persisted() -> Fixture {
+    let f = fixture().await;
+    for half in 0..2i64 {
+        let mut lp = String::new();
+        for i in (half * 30)..(half * 30 + 30) {
+            let t = T0 + i * 10 * SEC;
+            for (h, host, region) in [
+                (0, "a", ",region=east"),
+                (1, "b", ",region=west"),
+                (2, "c", ",region=east"),
+                (3, "d", ""),
+            ] {
+                let usage = ((i * 7 + h * 13) % 41) as f64 + 0.25 * h as f64;
+                let idle = 100 - (i + h * 3) % 9;
+                let mut fields = format!("usage={usage},idle={idle}i");
+                if i % 3 == 0 {
+                    fields.push_str(&format!(",temp={}", 20.0 + (i % 5) as f64));
+                }
+                if h == 0 && i % 4 == 0 {
+                    fields.push_str(&format!(",note=\"n{i}\""));
+                }
+                lp.push_str(&format!("cpu,host={host}{region} {fields} {t}\n"));
+            }
+            lp.push_str(&format!("mem,host=a free={}i,used={}.5 {t}\n", 1000 - i, i));
+        }
+        f.write(&lp).await;
+        f.persist().await;
+    }
+    f
+}
+
+fn statements() -> Vec<String> {
+    let b = format!("time >= {T0} AND time < {}", T0 + 600 * SEC);
+    [
+        format!("SELECT max(usage) FROM cpu WHERE host = 'a' AND {b} GROUP BY time(1m)"),
+        format!("SELECT mean(usage), max(idle), min(idle), count(usage), sum(idle), sum(usage), first(usage), last(idle), spread(idle) FROM cpu WHERE {b} GROUP BY time(2m), host"),
+        "SELECT last(usage) FROM cpu GROUP BY host".into(),
+        "SELECT first(usage) FROM cpu GROUP BY region".into(),
+        "SELECT max(idle) FROM cpu".into(),
+        "SELECT min(usage) FROM cpu WHERE region = 'east'".into(),
+        format!("SELECT count(temp) FROM cpu WHERE {b} GROUP BY time(1m) fill(0)"),
+        format!("SELECT mean(usage) FROM cpu WHERE host =~ /[ab]/ AND {b} GROUP BY time(1m), host fill(previous)"),
+        format!("SELECT max(usage) FROM cpu WHERE (host = 'a' OR host = 'c') AND {b} GROUP BY time(1m) ORDER BY time DESC LIMIT 3"),
+        format!("SELECT * FROM cpu WHERE usage > 20 AND host = 'b' AND {b}"),
+        "SELECT usage, idle, host FROM cpu WHERE host = 'a' LIMIT 5 OFFSET 2".into(),
+        "SELECT usage FROM cpu WHERE host = 'a' ORDER BY time DESC LIMIT 4".into(),
+        "SELECT * FROM cpu GROUP BY host".into(),
+        "SELECT * FROM cpu WHERE region = 'east'".into(),
+        format!("SELECT max(usage) FROM cpu WHERE region != 'west' AND idle > 96 AND {b} GROUP BY time(1m)"),
+        "SELECT sum(idle) FROM cpu WHERE region = '' GROUP BY host".into(),
+        "SELECT mean(nosuch) FROM cpu".into(),
+        format!("SELECT max(usage) FROM cpu, mem WHERE {b} GROUP BY time(5m)"),
+        "SELECT last(free) FROM mem".into(),
+        format!("SELECT count(usage) FROM cpu WHERE host !~ /a/ AND {b} GROUP BY time(3m, 20s)"),
+        format!("SELECT mean(usage) FROM cpu WHERE time >= {} AND time <= {} GROUP BY time(1m)", T0 + 95 * SEC, T0 + 305 * SEC),
+        "SELECT usage::integer, idle::float FROM cpu WHERE host = 'b' LIMIT 3".into(),
+        "SELECT max(usage) * 2, min(idle) + 1 FROM cpu GROUP BY host".into(),
+        "SELECT derivative(usage) FROM cpu WHERE host = 'a' LIMIT 5".into(),
+        "SELECT mean(usage) FROM cpu WHERE time > now() - 5m GROUP BY time(1m)".into(),
+        "SELECT first(usage), last(usage) FROM cpu WHERE host = 'd'".into(),
+        "SELECT idle FROM cpu WHERE idle >= 97 AND host = 'c'".into(),
+        "SELECT max(usage) FROM cpu WHERE usage < 10.5 OR host = 'b' GROUP BY host".into(),
+        "SELECT * FROM mem".into(),
+        "SELECT note FROM cpu WHERE host = 'a'".into(),
+        format!("SELECT count(usage) FROM /c.*/ WHERE {b} GROUP BY time(1m)"),
+        format!("SELECT spread(usage) FROM cpu WHERE {b} GROUP BY time(1m), host fill(none) SLIMIT 2"),
+        format!("SELECT min(usage), max(usage) FROM cpu WHERE {b} GROUP BY *"),
+        "SELECT mean(idle) FROM cpu WHERE idle = 100 OR idle = 92.0 GROUP BY host".into(),
+        "SELECT max(usage) FROM cpu WHERE host = 'nobody'".into(),
+        format!("SELECT last(usage) FROM cpu WHERE time > {} GROUP BY host", NOW + 3600 * SEC),
+    ]
+    .into()
+}
+
+async fn reference(f: &Fixture) -> QueryEngine {
+    QueryEngine::new(
+        Arc::clone(&f.engine),
+        QueryConfig {
+            threads: 2,
+            target_partitions: 2,
+            memory_limit: None,
+            direct_cache_bytes: 0,
+        },
+    )
+    .expect("query engine")
+}
+
+async fn compare(f: &Fixture, datafusion: &QueryEngine) {
+    for q in statements() {
+        let direct = f.try_influxql(&q).await;
+        let expected = f.try_influxql_with(datafusion, &q).await;
+        match (direct, expected) {
+            (Ok(d), Ok(e)) => assert_eq!(d, e, "{q}"),
+            (Err(d), Err(e)) => assert_eq!(d.to_string(), e.to_string(), "{q}"),
+            (d, e) => panic!("{q}: direct {d:?}, DataFusion {e:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn direct_answers_equal_datafusion_answers() {
+    let f = persisted().await;
+    let datafusion = reference(&f).await;
+    compare(&f, &datafusion).await;
+    let answered = f.query.direct_answers();
+    // Everything but the statements with several series in a raw group.
+    assert!(answered >= 30, "the direct path answered only {answered}");
+    assert_eq!(datafusion.direct_answers(), 0);
+    // Again, from the cache.
+    compare(&f, &datafusion).await;
+}
+
+#[tokio::test]
+async fn buffered_or_overlapping_rows_take_the_datafusion_path() {
+    let f = persisted().await;
+    let datafusion = reference(&f).await;
+    let host_a = format!(
+        "SELECT max(usage) FROM cpu WHERE host = 'a' AND time >= {T0} AND time < {} GROUP BY time(1m)",
+        T0 + 600 * SEC
+    );
+    let directly = |before: u64| f.query.direct_answers() - before;
+    // A point of host a rewritten: the buffer holds it, then a third file overlapping the first.
+    f.write(&format!(
+        "cpu,host=a,region=east usage=99.5,idle=1i {}\n",
+        T0 + 20 * SEC
+    ))
+    .await;
+    compare(&f, &datafusion).await;
+    let before = f.query.direct_answers();
+    let out = f.try_influxql(&host_a).await.expect("query");
+    assert!(out.contains("99.5"), "the buffered point counts:\n{out}");
+    assert_eq!(directly(before), 0, "buffered rows are never read directly");
+    f.persist().await;
+    compare(&f, &datafusion).await;
+    let before = f.query.direct_answers();
+    let out = f.try_influxql(&host_a).await.expect("query");
+    assert!(out.contains("99.5"), "the rewritten point wins:\n{out}");
+    assert_eq!(
+        directly(before),
+        0,
+        "overlapping files are merged by DataFusion"
+    );
+    // mem's files do not overlap.
+    f.try_influxql("SELECT last(free) FROM mem")
+        .await
+        .expect("query");
+    assert_eq!(directly(before), 1);
+}
