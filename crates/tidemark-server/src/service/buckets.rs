@@ -54,27 +54,37 @@ pub struct ListBuckets {
 /// node sharing the PostgreSQL catalog can go unseen.
 const NAME_CACHE_TTL: Duration = Duration::from_secs(5);
 
-/// (org, bucket name) → bucket, for the lookups every write and query makes.
-#[derive(Debug, Default)]
-pub(super) struct BucketNames {
-    map: RwLock<HashMap<(Id, String), (Bucket, Instant)>>,
+/// Buckets by a name (`(org, bucket name)`, or a v1 `(org, db, rp)`), for the lookups every
+/// write and query makes.
+#[derive(Debug)]
+pub(super) struct BucketNames<K = (Id, String)> {
+    map: RwLock<HashMap<K, (Bucket, Instant)>>,
     /// Bumped by every invalidation, so a lookup that raced with one does not cache what it read.
     generation: AtomicU64,
 }
 
-impl BucketNames {
-    fn get(&self, key: &(Id, String)) -> Option<Bucket> {
+impl<K> Default for BucketNames<K> {
+    fn default() -> Self {
+        Self {
+            map: RwLock::new(HashMap::new()),
+            generation: AtomicU64::new(0),
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq> BucketNames<K> {
+    pub(super) fn get(&self, key: &K) -> Option<Bucket> {
         let map = self.map.read().ok()?;
         let (bucket, loaded) = map.get(key)?;
         (loaded.elapsed() < NAME_CACHE_TTL).then(|| bucket.clone())
     }
 
-    fn generation(&self) -> u64 {
+    pub(super) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
 
     /// Caches what a lookup that started at `generation` found, unless the cache was cleared since.
-    fn insert(&self, generation: u64, key: (Id, String), bucket: Bucket) {
+    pub(super) fn insert(&self, generation: u64, key: K, bucket: Bucket) {
         if let Ok(mut map) = self.map.write() {
             if self.generation() == generation {
                 map.insert(key, (bucket, Instant::now()));

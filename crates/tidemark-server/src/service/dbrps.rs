@@ -45,7 +45,7 @@ impl Service {
         authorize(p, &Need::write(ResourceType::Dbrp).in_org(org_id))?;
         validate::dbrp_name(&req.database, "database")?;
         validate::dbrp_name(&req.retention_policy, "retention_policy")?;
-        Ok(self
+        let dbrp = self
             .catalog
             .create_dbrp(NewDbrp {
                 org_id,
@@ -54,7 +54,10 @@ impl Service {
                 retention_policy: req.retention_policy,
                 default: req.default,
             })
-            .await?)
+            .await?;
+        // A new default mapping takes over from the old one.
+        self.forget_bucket_names();
+        Ok(dbrp)
     }
 
     pub async fn list_dbrps(&self, p: &Principal, f: &ListDbrps) -> Result<Vec<Dbrp>> {
@@ -103,7 +106,9 @@ impl Service {
         if let Some(rp) = &patch.retention_policy {
             validate::dbrp_name(rp, "retention_policy")?;
         }
-        Ok(self.catalog.update_dbrp(id, patch).await?)
+        let dbrp = self.catalog.update_dbrp(id, patch).await?;
+        self.forget_bucket_names();
+        Ok(dbrp)
     }
 
     pub async fn delete_dbrp(&self, p: &Principal, org: &OrgRef, id: Id) -> Result<()> {
@@ -112,6 +117,8 @@ impl Service {
             p,
             &Need::write(ResourceType::Dbrp).in_org(d.org_id).on(d.id),
         )?;
-        Ok(self.catalog.delete_dbrp(id).await?)
+        self.catalog.delete_dbrp(id).await?;
+        self.forget_bucket_names();
+        Ok(())
     }
 }

@@ -285,6 +285,29 @@ impl Service {
 
     /// The bucket a v1 database and retention policy map to, if the caller may read it.
     async fn v1_read_bucket(&self, p: &Principal, db: &str, rp: Option<&str>) -> Result<Bucket> {
+        let key = (p.org_id, db.to_owned(), rp.map(str::to_owned));
+        let bucket = match self.buckets_by_dbrp.get(&key) {
+            Some(b) => b,
+            None => {
+                let generation = self.buckets_by_dbrp.generation();
+                let bucket = self.v1_mapped_bucket(p, db, rp).await?;
+                self.buckets_by_dbrp.insert(generation, key, bucket.clone());
+                bucket
+            }
+        };
+        authorize(
+            p,
+            &Need::read(ResourceType::Buckets)
+                .in_org(bucket.org_id)
+                .on(bucket.id),
+        )
+        .map_err(|e| Error::new(ErrorCode::PermissionDenied, e.message))?;
+        Ok(bucket)
+    }
+
+    /// The bucket a v1 database and retention policy map to in the caller's org, from the
+    /// catalog.
+    async fn v1_mapped_bucket(&self, p: &Principal, db: &str, rp: Option<&str>) -> Result<Bucket> {
         let not_found = || statement_error(database_not_found(db));
         let filter = DbrpFilter {
             org_id: Some(p.org_id),
@@ -307,19 +330,10 @@ impl Service {
             }
             return Err(not_found());
         };
-        let bucket = self
-            .catalog
+        self.catalog
             .get_bucket(mapping.bucket_id)
             .await?
-            .ok_or_else(not_found)?;
-        authorize(
-            p,
-            &Need::read(ResourceType::Buckets)
-                .in_org(bucket.org_id)
-                .on(bucket.id),
-        )
-        .map_err(|e| Error::new(ErrorCode::PermissionDenied, e.message))?;
-        Ok(bucket)
+            .ok_or_else(not_found)
     }
 
     /// `SHOW GRANTS FOR <user>`: 1.x's "user not found" for a user that does not exist (for a

@@ -57,6 +57,8 @@ pub struct Service {
     auth: Authenticator,
     /// (org, bucket name) → bucket, for the lookups every write and query makes.
     buckets_by_name: buckets::BucketNames,
+    /// (org, v1 database, retention policy or `None` for the default) → mapped bucket.
+    buckets_by_dbrp: buckets::BucketNames<(Id, String, Option<String>)>,
 }
 
 impl Service {
@@ -71,6 +73,7 @@ impl Service {
             engine,
             query,
             buckets_by_name: buckets::BucketNames::default(),
+            buckets_by_dbrp: buckets::BucketNames::default(),
         }
     }
 
@@ -133,7 +136,9 @@ impl Service {
         }
     }
 
+    /// Drops every cached name → bucket lookup: after a bucket, org or DBRP mapping changed.
     fn forget_bucket_names(&self) {
         self.buckets_by_name.clear();
+        self.buckets_by_dbrp.clear();
     }
 }

@@ -206,6 +206,7 @@ impl Service {
                 default: rp.is_none() || rp_name == "autogen",
             })
             .await;
+        self.forget_bucket_names();
         match mapping {
             Ok(_) | Err(tidemark_catalog::Error::Conflict(_)) => Ok(bucket),
             Err(e) => Err(e.into()),

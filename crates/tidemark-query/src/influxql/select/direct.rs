@@ -16,7 +16,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, UInt64Array};
+use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::TimestampNanosecondType;
 use tidemark_catalog::{ColumnKind, FieldType};
 use tidemark_influxql::{BinaryOp, DataType};
@@ -24,7 +25,7 @@ use tidemark_storage::schema::{TableSchema, TIME_COLUMN};
 
 use super::super::value::{column_values, Value};
 use super::super::Env;
-use super::direct_pred::{num_at, Compiled, Num, Tri};
+use super::direct_pred::{Compiled, Num, Tri};
 use super::plan::{AggFn, Plan};
 use super::pushdown::Windows;
 use super::scan::{self, Series};
@@ -260,6 +261,35 @@ fn aggregates_apply(plan: &Plan, table: &TableSchema) -> bool {
     })
 }
 
+/// A field chunk, typed once rather than per row.
+enum Col<'a> {
+    Int(&'a Int64Array),
+    Float(&'a Float64Array),
+    Missing,
+}
+
+impl<'a> Col<'a> {
+    fn of(array: Option<&'a ArrayRef>) -> Self {
+        let Some(a) = array else {
+            return Col::Missing;
+        };
+        if let Some(i) = a.as_any().downcast_ref::<Int64Array>() {
+            return Col::Int(i);
+        }
+        a.as_any()
+            .downcast_ref::<Float64Array>()
+            .map_or(Col::Missing, Col::Float)
+    }
+
+    fn get(&self, row: usize) -> Option<Num> {
+        match self {
+            Col::Int(a) => (!a.is_null(row)).then(|| Num::I(a.value(row))),
+            Col::Float(a) => (!a.is_null(row)).then(|| Num::F(a.value(row))),
+            Col::Missing => None,
+        }
+    }
+}
+
 /// One aggregate's state over one window.
 #[derive(Debug, Clone, Copy, Default)]
 struct Acc {
@@ -483,24 +513,45 @@ impl Ctx<'_> {
                 };
                 let times = times.values();
                 let fields = self.cond_fields(l, g);
-                let columns: Vec<Option<&ArrayRef>> = inputs
-                    .iter()
-                    .map(|n| n.and_then(|n| l.chunk(g, n)))
-                    .collect();
-                for row in a..b {
-                    if p.check_rows && !self.cond.pred.row(&tags, &fields, row) {
+                // Rows the condition keeps, and each row's window, decided once per piece.
+                let keep: Option<Vec<bool>> = p.check_rows.then(|| {
+                    (a..b)
+                        .map(|row| self.cond.pred.row(&tags, &fields, row))
+                        .collect()
+                });
+                let window: Option<Vec<usize>> = plan.interval.map(|_| {
+                    times[a..b]
+                        .iter()
+                        .map(|&t| ((t - first) / every) as usize)
+                        .collect()
+                });
+                for (j, agg) in plan.aggs.iter().enumerate() {
+                    let col = Col::of(inputs[j].and_then(|n| l.chunk(g, n)));
+                    if matches!(col, Col::Missing) {
                         continue;
                     }
-                    let t = times[row];
-                    let w = if plan.interval.is_some() {
-                        ((t - first) / every) as usize
-                    } else {
-                        0
-                    };
-                    for (j, agg) in plan.aggs.iter().enumerate() {
-                        if let Some(v) = columns[j].and_then(|c| num_at(c, row)) {
-                            accs[w * k + j].add(&agg.func, v, t);
+                    // Rows are in time order within a series, and a series has one point
+                    // per time: without windows or a condition, its first or last point
+                    // with a value is the only candidate.
+                    let shortcut = keep.is_none() && window.is_none();
+                    let rows: Box<dyn Iterator<Item = usize>> = match agg.func {
+                        AggFn::First if shortcut => {
+                            Box::new((a..b).find(|&r| col.get(r).is_some()).into_iter())
                         }
+                        AggFn::Last if shortcut => {
+                            Box::new((a..b).rev().find(|&r| col.get(r).is_some()).into_iter())
+                        }
+                        _ => Box::new(a..b),
+                    };
+                    for row in rows {
+                        if keep.as_ref().is_some_and(|k| !k[row - a]) {
+                            continue;
+                        }
+                        let Some(v) = col.get(row) else {
+                            continue;
+                        };
+                        let w = window.as_ref().map_or(0, |w| w[row - a]);
+                        accs[w * k + j].add(&agg.func, v, times[row]);
                     }
                 }
             }
@@ -590,50 +641,57 @@ impl Ctx<'_> {
             let tags = self.cond_tags(p);
             for ((g, a, b), time) in self.pieces(p) {
                 let fields = self.cond_fields(l, g);
-                let times = column_values(&time.slice(a, b - a))?;
-                let mut cols: Vec<Vec<Value>> = Vec::with_capacity(plan.inputs.len());
-                // A row none of whose fields has a value is no point of this query.
-                let mut present = vec![false; b - a];
-                for (input, kind) in plan.inputs.iter().zip(&kinds) {
-                    let mut values = match kind {
-                        Some(ColumnKind::Tag) => {
+                let chunks: Vec<Option<&ArrayRef>> = plan
+                    .inputs
+                    .iter()
+                    .zip(&kinds)
+                    .map(|(input, kind)| match kind {
+                        Some(ColumnKind::Field(_)) => l.chunk(g, &input.name),
+                        _ => None,
+                    })
+                    .collect();
+                // The rows the condition keeps that have a value in some field (a row without
+                // one is no point of this query), found before any value is read.
+                let rows: Vec<u64> = (a..b)
+                    .filter(|&row| {
+                        chunks.iter().flatten().any(|c| c.is_valid(row))
+                            && (!p.check_rows || self.cond.pred.row(&tags, &fields, row))
+                    })
+                    .map(|row| row as u64)
+                    .collect();
+                if rows.is_empty() {
+                    continue;
+                }
+                let rows = UInt64Array::from(rows);
+                let n = rows.len();
+                for t in column_values(&take(time.as_ref(), &rows, None)?)? {
+                    if let Value::Int(t) = t {
+                        series.times.push(t);
+                    }
+                }
+                for ((input, kind), (chunk, dst)) in plan
+                    .inputs
+                    .iter()
+                    .zip(&kinds)
+                    .zip(chunks.iter().zip(series.cols.iter_mut()))
+                {
+                    let mut values = match (kind, chunk) {
+                        (Some(ColumnKind::Tag), _) => {
                             let v = index
                                 .tag_position(&input.name)
                                 .and_then(|i| run.key.get(i).cloned().flatten())
                                 .map_or(Value::Null, Value::Str);
-                            vec![v; b - a]
+                            vec![v; n]
                         }
-                        Some(ColumnKind::Field(_)) => match l.chunk(g, &input.name) {
-                            Some(c) => column_values(&c.slice(a, b - a))?,
-                            None => vec![Value::Null; b - a],
-                        },
-                        _ => vec![Value::Null; b - a],
+                        (_, Some(c)) => column_values(&take(c.as_ref(), &rows, None)?)?,
+                        _ => vec![Value::Null; n],
                     };
-                    if matches!(kind, Some(ColumnKind::Field(_))) {
-                        for (p, v) in present.iter_mut().zip(&values) {
-                            *p |= !v.is_null();
-                        }
-                    }
                     if let Some(c) = input.cast {
                         if !matches!(c, DataType::Tag | DataType::Field) {
                             values.iter_mut().for_each(|v| *v = v.cast_to(c));
                         }
                     }
-                    cols.push(values);
-                }
-                for (i, row) in (a..b).enumerate() {
-                    if p.check_rows && !self.cond.pred.row(&tags, &fields, row) {
-                        continue;
-                    }
-                    if !present[i] {
-                        continue;
-                    }
-                    if let Some(Value::Int(t)) = times.get(i) {
-                        series.times.push(*t);
-                    }
-                    for (dst, src) in series.cols.iter_mut().zip(&cols) {
-                        dst.push(src[i].clone());
-                    }
+                    dst.extend(values);
                 }
             }
         }
