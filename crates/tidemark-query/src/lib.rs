@@ -62,7 +62,7 @@ pub struct QueryConfig {
 }
 
 /// The default of [`QueryConfig::direct_cache_bytes`].
-pub const DEFAULT_DIRECT_CACHE_BYTES: usize = 256 * 1024 * 1024;
+pub const DEFAULT_DIRECT_CACHE_BYTES: usize = 512 * 1024 * 1024;
 
 impl Default for QueryConfig {
     fn default() -> Self {

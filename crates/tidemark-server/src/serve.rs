@@ -30,6 +30,8 @@ pub struct ServerConfig {
     pub wal_recovery: tidemark_storage::wal::Recovery,
     pub limits: tidemark_catalog::SchemaLimits,
     pub persist: tidemark_storage::PersistConfig,
+    /// Bytes the direct path of small InfluxQL queries may keep decoded (0: off).
+    pub query_cache_bytes: usize,
 }
 
 /// Why the server could not start. Each renders as one line for the operator.
@@ -192,7 +194,10 @@ pub async fn run(
     let persister = engine.spawn_persister(background);
     let query = tidemark_query::QueryEngine::new(
         Arc::clone(&engine),
-        tidemark_query::QueryConfig::default(),
+        tidemark_query::QueryConfig {
+            direct_cache_bytes: config.query_cache_bytes,
+            ..tidemark_query::QueryConfig::default()
+        },
     )?;
     let service = Arc::new(Service::new(catalog, engine, Arc::new(query)));
 

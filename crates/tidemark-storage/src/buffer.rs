@@ -32,6 +32,20 @@ pub fn day_of(time: i64) -> i32 {
     time.div_euclid(NANOS_PER_DAY) as i32
 }
 
+/// The civil date `(year, month, day)` of a day number (days since 1970-01-01), by Howard
+/// Hinnant's algorithm: partitions are named by it, and v1 answers print times with it.
+pub fn civil_date(day: i64) -> (i64, i64, i64) {
+    let z = day + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 enum ColumnBuilder {
     Tag(StringDictionaryBuilder<Int32Type>),
     F64(Float64Builder),

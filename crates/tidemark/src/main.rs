@@ -104,6 +104,11 @@ struct Serve {
     #[arg(long, env = "TIDEMARK_PERSIST_MAX_AGE_SECONDS", default_value_t = 600)]
     persist_max_age_seconds: u64,
 
+    /// MiB of decoded column chunks and series indexes of persisted files kept for small
+    /// InfluxQL queries, which then skip DataFusion (0 turns that path off).
+    #[arg(long, env = "TIDEMARK_QUERY_CACHE_MIB", default_value_t = 512)]
+    query_cache_mib: usize,
+
     /// Log line format.
     #[arg(long, env = "TIDEMARK_LOG_FORMAT", value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -182,6 +187,7 @@ fn main() -> ExitCode {
             max_age: Duration::from_secs(serve.persist_max_age_seconds),
             ..PersistConfig::default()
         },
+        query_cache_bytes: serve.query_cache_mib.saturating_mul(1024 * 1024),
     };
     match runtime.block_on(tidemark_server::run(config, shutdown_signal())) {
         Ok(()) => ExitCode::SUCCESS,

@@ -44,6 +44,9 @@ pub(crate) struct FileIndex {
     /// The first row of each row group, then the file's row count.
     pub(crate) row_groups: Vec<usize>,
     pub(crate) runs: Vec<Run>,
+    /// Whether each series is one run in time order, as persistence writes files. The direct
+    /// path reads only such files (it binary-searches times within a run).
+    pub(crate) sorted: bool,
 }
 
 /// Parts of a Parquet object fetched by byte range: what the sync reader needs to decode the
@@ -124,19 +127,29 @@ impl FileIndex {
         let mut roots: Vec<usize> = tags.iter().map(|(i, _)| *i).collect();
         roots.push(time);
         let mask = ProjectionMask::roots(meta.metadata().file_metadata().schema_descr(), roots);
-        let batches = ParquetRecordBatchReaderBuilder::new_with_metadata(bytes, meta.clone())
+        let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(bytes, meta.clone())
             .with_projection(mask)
             .with_batch_size(64 * 1024)
-            .build()?
-            .collect::<std::result::Result<Vec<RecordBatch>, _>>()?;
+            .build()?;
         let names: Vec<String> = tags.into_iter().map(|(_, n)| n).collect();
-        let runs = cut_runs(&batches, &names)?;
+        // Batch by batch, so a large file's tag columns are never decoded whole.
+        let mut runs = Vec::new();
+        let mut at = 0;
+        let mut sorted = true;
+        for batch in reader {
+            let batch = batch?;
+            sorted &= cut_runs(&batch, &names, at, &mut runs)?;
+            at += batch.num_rows();
+        }
+        let distinct: std::collections::HashSet<&SeriesKey> = runs.iter().map(|r| &r.key).collect();
+        sorted &= distinct.len() == runs.len();
         Ok(Self {
             file: file.clone(),
             meta,
             tags: names,
             row_groups,
             runs,
+            sorted,
         })
     }
 
@@ -213,67 +226,66 @@ impl FileIndex {
     }
 }
 
-/// The runs of rows with one series key, from the tag columns (`tags`, by name) and `time`.
-fn cut_runs(batches: &[RecordBatch], tags: &[String]) -> Result<Vec<Run>> {
-    let mut runs: Vec<Run> = Vec::new();
-    let mut at = 0usize;
-    for batch in batches {
-        let cols: Vec<&DictionaryArray<Int32Type>> = tags
-            .iter()
-            .map(|t| {
-                batch
-                    .column_by_name(t)
-                    .and_then(|c| c.as_any().downcast_ref::<DictionaryArray<Int32Type>>())
-                    .ok_or_else(|| Error::Internal(format!("tag {t} is not a dictionary")))
+/// Extends `runs` (runs of rows with one series key) with `batch`, whose first row is row
+/// `at` of the file; `tags` are the tag columns by name, and `time` is read too. False when a
+/// run's times go backwards.
+fn cut_runs(batch: &RecordBatch, tags: &[String], at: usize, runs: &mut Vec<Run>) -> Result<bool> {
+    let mut sorted = true;
+    let cols: Vec<&DictionaryArray<Int32Type>> = tags
+        .iter()
+        .map(|t| {
+            batch
+                .column_by_name(t)
+                .and_then(|c| c.as_any().downcast_ref::<DictionaryArray<Int32Type>>())
+                .ok_or_else(|| Error::Internal(format!("tag {t} is not a dictionary")))
+        })
+        .collect::<Result<_>>()?;
+    let values: Vec<&StringArray> = cols
+        .iter()
+        .map(|c| {
+            c.values()
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| Error::Internal("tag values are not strings".to_owned()))
+        })
+        .collect::<Result<_>>()?;
+    let time = batch
+        .column_by_name(tidemark_storage::schema::TIME_COLUMN)
+        .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
+        .ok_or_else(|| Error::Internal("time is not a timestamp".to_owned()))?
+        .values();
+    let key_at = |row: usize| -> SeriesKey {
+        cols.iter()
+            .zip(&values)
+            .map(|(c, v)| {
+                c.key(row)
+                    .and_then(|k| (k < v.len()).then(|| Arc::from(v.value(k))))
             })
-            .collect::<Result<_>>()?;
-        let values: Vec<&StringArray> = cols
-            .iter()
-            .map(|c| {
-                c.values()
-                    .as_any()
-                    .downcast_ref::<StringArray>()
-                    .ok_or_else(|| Error::Internal("tag values are not strings".to_owned()))
-            })
-            .collect::<Result<_>>()?;
-        let time = batch
-            .column_by_name(tidemark_storage::schema::TIME_COLUMN)
-            .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
-            .ok_or_else(|| Error::Internal("time is not a timestamp".to_owned()))?
-            .values();
-        let key_at = |row: usize| -> SeriesKey {
-            cols.iter()
-                .zip(&values)
-                .map(|(c, v)| {
-                    c.key(row)
-                        .and_then(|k| (k < v.len()).then(|| Arc::from(v.value(k))))
-                })
-                .collect()
+            .collect()
+    };
+    for row in 0..batch.num_rows() {
+        // Within a batch the dictionary is shared, so equal keys mean equal values.
+        let same = if row == 0 {
+            runs.last().is_some_and(|r| *r.key == *key_at(0))
+        } else {
+            cols.iter().all(|c| c.key(row) == c.key(row - 1))
         };
-        for row in 0..batch.num_rows() {
-            // Within a batch the dictionary is shared, so equal keys mean equal values.
-            let same = if row == 0 {
-                runs.last().is_some_and(|r| *r.key == *key_at(0))
-            } else {
-                cols.iter().all(|c| c.key(row) == c.key(row - 1))
-            };
-            let t = time[row];
-            match runs.last_mut() {
-                Some(r) if same => {
-                    r.end = at + row + 1;
-                    r.min_time = r.min_time.min(t);
-                    r.max_time = r.max_time.max(t);
-                }
-                _ => runs.push(Run {
-                    key: key_at(row),
-                    start: at + row,
-                    end: at + row + 1,
-                    min_time: t,
-                    max_time: t,
-                }),
+        let t = time[row];
+        match runs.last_mut() {
+            Some(r) if same => {
+                sorted &= t > r.max_time;
+                r.end = at + row + 1;
+                r.min_time = r.min_time.min(t);
+                r.max_time = r.max_time.max(t);
             }
+            _ => runs.push(Run {
+                key: key_at(row),
+                start: at + row,
+                end: at + row + 1,
+                min_time: t,
+                max_time: t,
+            }),
         }
-        at += batch.num_rows();
     }
-    Ok(runs)
+    Ok(sorted)
 }

@@ -196,9 +196,12 @@ impl DirectCache {
         Ok(out)
     }
 
-    /// Whether no series has rows in two of these files at overlapping times: then no point
-    /// can be in two files, and the files' rows need no de-duplication.
+    /// Whether every file is sorted and no series has rows in two of them at overlapping
+    /// times: then no point can be in two files, and the files' rows need no de-duplication.
     pub(crate) fn overlap_free(&self, files: &[Arc<FileIndex>]) -> bool {
+        if !files.iter().all(|f| f.sorted) {
+            return false;
+        }
         if files.len() < 2 {
             return true;
         }
