@@ -204,7 +204,13 @@ pub(crate) fn aggregated(plan: &Plan, s: &Series, range: Option<(i64, i64)>) -> 
             })
             .collect();
         if points.iter().all(Vec::is_empty) {
-            if plan.interval.is_some() && plan.fill != Fill::None {
+            // 1.x builds integral() without its fill iterator: a window where only integrals
+            // are asked and none has an area is left out, whatever the fill.
+            let fillable = plan
+                .aggs
+                .iter()
+                .any(|a| !matches!(a.func, AggFn::Integral(_)));
+            if plan.interval.is_some() && plan.fill != Fill::None && fillable {
                 times.push(start);
                 rows.push((None, vec![Value::Null; plan.aggs.len()]));
             }
