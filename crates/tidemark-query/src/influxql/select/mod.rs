@@ -9,6 +9,7 @@
 mod compile;
 mod eval;
 mod functions;
+mod gosort;
 mod holt_winters;
 mod plan;
 mod pushdown;
