@@ -238,13 +238,40 @@ impl Columns {
                         out.tags.insert(c.name.clone());
                     }
                     ColumnKind::Field(ft) => {
-                        out.fields.entry(c.name.clone()).or_insert(ft);
+                        // A field of several types takes the one 1.x prefers (its
+                        // `FieldDimensions`): float, integer, unsigned, string, boolean.
+                        let e = out.fields.entry(c.name.clone()).or_insert(ft);
+                        if rank(ft) < rank(*e) {
+                            *e = ft;
+                        }
                     }
                     ColumnKind::Time => {}
                 }
             }
         }
         out
+    }
+}
+
+fn rank(ft: FieldType) -> u8 {
+    match ft {
+        FieldType::Float => 0,
+        FieldType::Integer => 1,
+        FieldType::UInteger => 2,
+        FieldType::String => 3,
+        FieldType::Boolean => 4,
+    }
+}
+
+/// The cast 1.x gives a field it expands from a wildcard: a measurement where the field has
+/// another type reads nothing of it (1.x's engine has no cursor for, say, a string as float).
+fn cast_of(ft: FieldType) -> DataType {
+    match ft {
+        FieldType::Float => DataType::Float,
+        FieldType::Integer => DataType::Integer,
+        FieldType::UInteger => DataType::Unsigned,
+        FieldType::String => DataType::String,
+        FieldType::Boolean => DataType::Boolean,
     }
 }
 
@@ -354,7 +381,7 @@ fn expand(
                         continue;
                     }
                     out.push((
-                        replace_innermost(&field.expr, name),
+                        replace_innermost(&field.expr, name, cast_of(*ft)),
                         Some(format!("{base}_{name}")),
                     ));
                 }
@@ -385,15 +412,20 @@ fn innermost(call: &Call) -> (String, Option<&Ix>) {
     (c.name.clone(), c.args.first())
 }
 
-fn replace_innermost(e: &Ix, field: &str) -> Ix {
+fn replace_innermost(e: &Ix, field: &str, cast: DataType) -> Ix {
     match e {
         Ix::Call(c) => {
             let mut c = c.clone();
             match c.args.first() {
                 Some(Ix::Call(_)) => {
-                    c.args[0] = replace_innermost(&c.args[0], field);
+                    c.args[0] = replace_innermost(&c.args[0], field, cast);
                 }
-                Some(_) => c.args[0] = Ix::var(field),
+                Some(_) => {
+                    c.args[0] = Ix::VarRef(VarRef {
+                        name: field.to_owned(),
+                        data_type: Some(cast),
+                    })
+                }
                 None => {}
             }
             Ix::Call(c)
