@@ -638,6 +638,12 @@ pub(crate) fn plan(
             bounds.min = bounds.min.map(|m| m.saturating_sub(iv.every));
         }
     }
+    let limit = raw_limit(
+        aggregate,
+        &b.transforms,
+        to_usize(s.limit),
+        to_usize(s.offset),
+    );
     Ok(Plan {
         measurements,
         fields,
@@ -651,7 +657,7 @@ pub(crate) fn plan(
         bounds,
         rest,
         descending,
-        limit: to_usize(s.limit),
+        limit,
         offset: to_usize(s.offset),
         slimit: to_usize(s.slimit),
         soffset: to_usize(s.soffset),
@@ -659,6 +665,15 @@ pub(crate) fn plan(
         providers: HashMap::new(),
         clock,
     })
+}
+
+/// The LIMIT 1.x applies: a raw query with OFFSET and no LIMIT answers only the one row at
+/// the offset of each series (influxdata/influxdb#7577, still so in 1.6).
+fn raw_limit(aggregate: bool, transforms: &[TransformCall], limit: usize, offset: usize) -> usize {
+    if !aggregate && transforms.is_empty() && limit == 0 && offset > 0 {
+        return 1;
+    }
+    limit
 }
 
 pub(crate) fn uses_agg(e: &Ex) -> bool {
