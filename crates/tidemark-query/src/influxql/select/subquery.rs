@@ -94,7 +94,46 @@ fn parts(plan: &Plan, series: Vec<SeriesRows>) -> Vec<Part> {
             );
         }
     }
+    for part in &mut out {
+        in_1x_order(plan, part);
+    }
     out
+}
+
+/// Puts a part's rows (series after series) in the order 1.x's subquery gives them: the outer
+/// query's dimensions replace the subquery's in its iterators, so without outer GROUP BY
+/// tags its series are not kept apart. An aggregate gives each window's rows together, by
+/// the series' tags (its reduce iterator sorts them); a raw query merges its series by time.
+fn in_1x_order(plan: &Plan, part: &mut Part) {
+    // The series' tags as 1.x compares them: values in the order of the sorted keys.
+    let mut keys: Vec<usize> = (0..plan.group_tags.len()).collect();
+    keys.sort_by(|&a, &b| plan.group_tags[a].cmp(&plan.group_tags[b]));
+    let ids: Vec<Arc<str>> = part
+        .tag_values
+        .iter()
+        .map(|tags| {
+            let values: Vec<&str> = keys
+                .iter()
+                .map(|&k| tags.get(k).map_or("", |v| v.as_ref()))
+                .collect();
+            Arc::from(values.join("\0"))
+        })
+        .collect();
+    let order: Vec<usize> = if plan.aggregate {
+        let window = |t: i64| plan.interval.map_or(0, |iv| iv.window(t));
+        let mut order: Vec<usize> = (0..part.times.len()).collect();
+        order.sort_by(|&a, &b| {
+            window(part.times[a])
+                .cmp(&window(part.times[b]))
+                .then_with(|| ids[a].cmp(&ids[b]))
+        });
+        order
+    } else {
+        super::scan::merge_order(&ids, &part.times, &[], false, false)
+    };
+    part.times = order.iter().map(|&i| part.times[i]).collect();
+    part.tag_values = order.iter().map(|&i| part.tag_values[i].clone()).collect();
+    part.values = order.iter().map(|&i| part.values[i].clone()).collect();
 }
 
 /// The tables of the subqueries' series (which come grouped by measurement). Subqueries that
