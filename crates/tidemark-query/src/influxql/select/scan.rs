@@ -20,7 +20,7 @@ use tidemark_storage::schema::TableSchema;
 use super::super::condition::{self, bounds_filter};
 use super::super::value::{column_values, Value};
 use super::super::Env;
-use super::plan::Plan;
+use super::plan::{AggFn, Plan};
 use super::subquery::SEQ;
 use crate::error::{Error, Result};
 
@@ -95,6 +95,22 @@ fn keeps_source_order(plan: &Plan, table: &TableSchema) -> bool {
         && plan.providers.contains_key(&table.name)
 }
 
+/// Whether the aggregates answer by the order 1.x feeds them a group's points in: its
+/// statements are ordered, so a reducer reads the series merged by time, points of several
+/// series at one time as the heap gives them ([`merge_order`]), and `mode()` (on ties),
+/// `percentile()` (the time of equal values) and `stddev()` (the rounding) show it. The rows
+/// then need their series.
+fn fed_in_merge_order(plan: &Plan) -> bool {
+    plan.aggregate
+        && !plan.descending
+        && plan
+            .aggs
+            .iter()
+            .any(|a| matches!(a.func, AggFn::Mode | AggFn::Percentile(_) | AggFn::Stddev))
+        // integral() needs the rows in time order.
+        && !plan.aggs.iter().any(|a| matches!(a.func, AggFn::Integral(_)))
+}
+
 /// What orders the rows of a series: the time, or the subqueries' order.
 fn order_column(plan: &Plan, table: &TableSchema) -> Expr {
     column(if keeps_source_order(plan, table) {
@@ -107,7 +123,7 @@ fn order_column(plan: &Plan, table: &TableSchema) -> Expr {
 /// The tags of a raw query's rows besides the GROUP BY ones (sorted): with those, the series
 /// a row belongs to.
 fn tiebreak_tags<'t>(plan: &Plan, table: &'t TableSchema) -> Vec<&'t str> {
-    if plan.aggregate || keeps_source_order(plan, table) {
+    if (plan.aggregate && !fed_in_merge_order(plan)) || keeps_source_order(plan, table) {
         return Vec::new();
     }
     table
@@ -454,7 +470,12 @@ pub(crate) async fn scan(env: &mut Env, plan: &Plan, table: &TableSchema) -> Res
             if !tied || keys.len() != s.times.len() {
                 continue;
             }
-            let columns: Vec<&[Value]> = aux.iter().map(|&i| s.cols[i].as_slice()).collect();
+            // A reducer's input has no auxiliary fields to break ties with.
+            let columns: Vec<&[Value]> = if plan.aggregate {
+                Vec::new()
+            } else {
+                aux.iter().map(|&i| s.cols[i].as_slice()).collect()
+            };
             let mut order = merge_order(keys, &s.times, &columns, plan.descending, rows_descending);
             if plan.descending && !rows_descending {
                 // The rows stay ascending here; the query's order reverses them later.
