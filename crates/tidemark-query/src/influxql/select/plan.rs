@@ -226,6 +226,8 @@ pub(crate) struct Plan {
 pub(crate) struct Columns {
     pub(crate) fields: BTreeMap<String, FieldType>,
     pub(crate) tags: std::collections::BTreeSet<String>,
+    /// Fields whose type differs between the sources.
+    pub(crate) mixed: std::collections::BTreeSet<String>,
 }
 
 impl Columns {
@@ -241,6 +243,9 @@ impl Columns {
                         // A field of several types takes the one 1.x prefers (its
                         // `FieldDimensions`): float, integer, unsigned, string, boolean.
                         let e = out.fields.entry(c.name.clone()).or_insert(ft);
+                        if *e != ft {
+                            out.mixed.insert(c.name.clone());
+                        }
                         if rank(ft) < rank(*e) {
                             *e = ft;
                         }
@@ -265,6 +270,7 @@ fn rank(ft: FieldType) -> u8 {
 
 /// The cast 1.x gives a field it expands from a wildcard: a measurement where the field has
 /// another type reads nothing of it (1.x's engine has no cursor for, say, a string as float).
+/// Only fields of several types need it; the others stay untyped (which the fast paths take).
 fn cast_of(ft: FieldType) -> DataType {
     match ft {
         FieldType::Float => DataType::Float,
@@ -381,7 +387,11 @@ fn expand(
                         continue;
                     }
                     out.push((
-                        replace_innermost(&field.expr, name, cast_of(*ft)),
+                        replace_innermost(
+                            &field.expr,
+                            name,
+                            cols.mixed.contains(name).then(|| cast_of(*ft)),
+                        ),
                         Some(format!("{base}_{name}")),
                     ));
                 }
@@ -412,7 +422,7 @@ fn innermost(call: &Call) -> (String, Option<&Ix>) {
     (c.name.clone(), c.args.first())
 }
 
-fn replace_innermost(e: &Ix, field: &str, cast: DataType) -> Ix {
+fn replace_innermost(e: &Ix, field: &str, cast: Option<DataType>) -> Ix {
     match e {
         Ix::Call(c) => {
             let mut c = c.clone();
@@ -423,7 +433,7 @@ fn replace_innermost(e: &Ix, field: &str, cast: DataType) -> Ix {
                 Some(_) => {
                     c.args[0] = Ix::VarRef(VarRef {
                         name: field.to_owned(),
-                        data_type: Some(cast),
+                        data_type: cast,
                     })
                 }
                 None => {}

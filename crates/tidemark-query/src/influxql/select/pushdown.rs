@@ -68,7 +68,7 @@ pub(crate) fn applies(plan: &Plan) -> bool {
                     | AggFn::Spread
                     | AggFn::Median
             ) && plan.inputs.get(a.input).is_some_and(|i| {
-                (matches!(i.cast, None | Some(DataType::Field)) || same_type(plan, &i.name, i.cast))
+                matches!(i.cast, None | Some(DataType::Field))
                     && (!needs_numbers(&a.func) || numeric_everywhere(plan, &i.name))
             })
         })
@@ -77,23 +77,6 @@ pub(crate) fn applies(plan: &Plan) -> bool {
 /// Aggregates SQL refuses over strings and booleans (1.x skips such values).
 fn needs_numbers(f: &AggFn) -> bool {
     matches!(f, AggFn::Sum | AggFn::Mean | AggFn::Median | AggFn::Spread)
-}
-
-/// Whether `name` already has type `cast` (or is absent) in every measurement of the plan:
-/// the cast `f(*)` gives each field changes nothing then.
-fn same_type(plan: &Plan, name: &str, cast: Option<DataType>) -> bool {
-    plan.measurements.iter().all(|t| match t.column(name) {
-        Some((_, ColumnKind::Field(ft))) => matches!(
-            (ft, cast),
-            (FieldType::Float, Some(DataType::Float))
-                | (FieldType::Integer, Some(DataType::Integer))
-                | (FieldType::UInteger, Some(DataType::Unsigned))
-                | (FieldType::String, Some(DataType::String))
-                | (FieldType::Boolean, Some(DataType::Boolean))
-        ),
-        Some(_) => false,
-        None => true,
-    })
 }
 
 /// Whether `name` is a numeric field (or absent) in every measurement of the plan.
