@@ -187,6 +187,9 @@ pub(crate) fn aggregated(plan: &Plan, s: &Series, range: Option<(i64, i64)>) -> 
         .collect();
     let mut times = Vec::with_capacity(windows.len());
     let mut rows: Vec<(Option<usize>, Vec<Value>)> = Vec::with_capacity(windows.len());
+    // 1.x's fill starts from the first point an aggregate gives: a series for which no
+    // window gives one (percentile() ranks out of reach) shows nothing, not filled windows.
+    let mut any_point = false;
     for (start, range) in windows {
         let points: Vec<Vec<Point>> = plan
             .aggs
@@ -204,12 +207,19 @@ pub(crate) fn aggregated(plan: &Plan, s: &Series, range: Option<(i64, i64)>) -> 
             })
             .collect();
         if points.iter().all(Vec::is_empty) {
-            if plan.interval.is_some() && plan.fill != Fill::None {
+            // 1.x builds integral() without its fill iterator: a window where only integrals
+            // are asked and none has an area is left out, whatever the fill.
+            let fillable = plan
+                .aggs
+                .iter()
+                .any(|a| !matches!(a.func, AggFn::Integral(_)));
+            if plan.interval.is_some() && plan.fill != Fill::None && fillable {
                 times.push(start);
                 rows.push((None, vec![Value::Null; plan.aggs.len()]));
             }
             continue;
         }
+        any_point = true;
         if multi {
             for p in points.first().into_iter().flatten() {
                 times.push(if plan.point_time { p.time } else { start });
@@ -229,6 +239,9 @@ pub(crate) fn aggregated(plan: &Plan, s: &Series, range: Option<(i64, i64)>) -> 
                 .map(|p| p.first().map_or(Value::Null, |p| p.value.clone()))
                 .collect(),
         ));
+    }
+    if !any_point {
+        return Vec::new();
     }
     if plan.interval.is_some() {
         fill(plan, &times, &mut rows);

@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 use std::collections::HashMap;
 
 use super::super::value::Value;
+use super::gosort;
 use super::plan::{AggFn, Math, TransformFn};
 use super::technical::Indicator;
 
@@ -87,23 +88,7 @@ pub(crate) fn aggregate(
             };
             one(Value::Float(m))
         }
-        AggFn::Mode => {
-            let mut vs: Vec<&Value> = pts.iter().map(|(_, v, _)| *v).collect();
-            vs.sort_by(|a, b| a.total_cmp(b));
-            let mut best: Option<(&Value, usize)> = None;
-            let mut i = 0;
-            while i < vs.len() {
-                let mut j = i;
-                while j < vs.len() && vs[j].total_cmp(vs[i]) == Ordering::Equal {
-                    j += 1;
-                }
-                if best.is_none_or(|(_, n)| j - i > n) {
-                    best = Some((vs[i], j - i));
-                }
-                i = j;
-            }
-            best.map_or_else(Vec::new, |(v, _)| one(v.clone()))
-        }
+        AggFn::Mode => one(mode(&pts)),
         AggFn::Spread => {
             let max = pts.iter().map(|p| p.1).max_by(|a, b| a.total_cmp(b));
             let min = pts.iter().map(|p| p.1).min_by(|a, b| a.total_cmp(b));
@@ -117,9 +102,12 @@ pub(crate) fn aggregate(
             if xs.len() < 2 {
                 return one(Value::Null);
             }
-            let mean = xs.iter().sum::<f64>() / xs.len() as f64;
-            let var =
-                xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (xs.len() - 1) as f64;
+            // 1.x's running mean, then the squares around it: the last digits follow it.
+            let mut mean = 0.0;
+            for (n, x) in xs.iter().enumerate() {
+                mean += (x - mean) / (n + 1) as f64;
+            }
+            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (xs.len() - 1) as f64;
             one(Value::Float(var.sqrt()))
         }
         AggFn::Distinct => {
@@ -184,13 +172,17 @@ pub(crate) fn aggregate(
             pick(best)
         }
         AggFn::Percentile(p) => {
-            let mut order: Vec<usize> = (0..pts.len()).collect();
-            order.sort_by(|&a, &b| pts[a].1.total_cmp(pts[b].1));
             let i = (pts.len() as f64 * p / 100.0 + 0.5).floor() as i64 - 1;
-            match usize::try_from(i).ok().and_then(|i| order.get(i)) {
-                Some(&i) => pick(i),
-                None => Vec::new(),
-            }
+            let Some(i) = usize::try_from(i).ok().filter(|&i| i < pts.len()) else {
+                return Vec::new();
+            };
+            // Which of equal values lands at the rank (and so the time answered) is the one
+            // Go's unstable sort puts there.
+            let mut order: Vec<usize> = (0..pts.len()).collect();
+            gosort::sort(&mut order, |&a, &b| {
+                pts[a].1.total_cmp(pts[b].1) == Ordering::Less
+            });
+            pick(order[i])
         }
         AggFn::Top(n, tags) | AggFn::Bottom(n, tags) => {
             let top = matches!(func, AggFn::Top(..));
@@ -390,6 +382,49 @@ pub(crate) fn math(m: Math, args: &[Value]) -> Value {
         }
     };
     Value::Float(r)
+}
+
+/// 1.x's `mode()` of a window's points (time, value, row), in the order they came.
+///
+/// Booleans: true unless false is more frequent. Other values: sorted by value with Go's
+/// unstable sort, the longest run wins; between runs of equal length, a later (larger) run
+/// wins unless its first point (in sorted order) is later than the point at which the
+/// earlier winner reached that length. With all values distinct, that is the smallest.
+fn mode(pts: &[(i64, &Value, usize)]) -> Value {
+    if let [(_, v, _)] = pts {
+        return (*v).clone();
+    }
+    if pts.iter().all(|(_, v, _)| matches!(v, Value::Bool(_))) {
+        let trues = pts
+            .iter()
+            .filter(|(_, v, _)| matches!(v, Value::Bool(true)))
+            .count();
+        return Value::Bool(trues * 2 >= pts.len());
+    }
+    let mut sorted: Vec<(i64, &Value)> = pts.iter().map(|(t, v, _)| (*t, *v)).collect();
+    gosort::sort(&mut sorted, |a, b| a.1.total_cmp(b.1) == Ordering::Less);
+    let Some(&(t0, v0)) = sorted.first() else {
+        return Value::Null;
+    };
+    let (mut most_freq, mut curr_freq) = (0usize, 0usize);
+    let (mut curr_mode, mut most_mode) = (v0, v0);
+    let (mut most_time, mut curr_time) = (t0, t0);
+    for &(t, v) in &sorted {
+        if v.total_cmp(curr_mode) != Ordering::Equal {
+            curr_freq = 1;
+            curr_mode = v;
+            curr_time = t;
+            continue;
+        }
+        curr_freq += 1;
+        if most_freq > curr_freq || (most_freq == curr_freq && curr_time > most_time) {
+            continue;
+        }
+        most_freq = curr_freq;
+        most_mode = v;
+        most_time = t;
+    }
+    most_mode.clone()
 }
 
 /// 1.x's integral with GROUP BY time: the trapezoids of the whole series, cut at each window's

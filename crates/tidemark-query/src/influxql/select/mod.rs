@@ -11,6 +11,7 @@ mod direct;
 mod direct_pred;
 mod eval;
 mod functions;
+mod gosort;
 mod holt_winters;
 mod plan;
 mod pushdown;
@@ -82,23 +83,22 @@ async fn sources(env: &mut Env, s: &SelectStatement) -> Result<(Vec<Arc<TableSch
         env.measurements(&plain)?
     };
     let mut providers = Providers::new();
+    let mut subs = Vec::new();
     for f in &s.from {
         if let Source::Subquery(inner) = f {
             let inner = with_outer_tags(inner, s);
-            let (inner_plan, rows) = run(env, &inner).await?;
-            for (table, provider) in subquery::tables(&inner_plan, rows)? {
-                if providers.contains_key(&table.name)
-                    || measurements.iter().any(|m| m.name == table.name)
-                {
-                    return Err(statement_error(format!(
-                        "measurement {} is both a table and a subquery result",
-                        table.name
-                    )));
-                }
-                providers.insert(table.name.clone(), provider);
-                measurements.push(table);
-            }
+            subs.push(run(env, &inner).await?);
         }
+    }
+    for (table, provider) in subquery::tables(subs)? {
+        if measurements.iter().any(|m| m.name == table.name) {
+            return Err(statement_error(format!(
+                "measurement {} is both a table and a subquery result",
+                table.name
+            )));
+        }
+        providers.insert(table.name.clone(), provider);
+        measurements.push(table);
     }
     measurements.sort_by(|a, b| a.name.cmp(&b.name));
     Ok((measurements, providers))

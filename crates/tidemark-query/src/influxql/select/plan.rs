@@ -226,6 +226,8 @@ pub(crate) struct Plan {
 pub(crate) struct Columns {
     pub(crate) fields: BTreeMap<String, FieldType>,
     pub(crate) tags: std::collections::BTreeSet<String>,
+    /// Fields whose type differs between the sources.
+    pub(crate) mixed: std::collections::BTreeSet<String>,
 }
 
 impl Columns {
@@ -238,13 +240,44 @@ impl Columns {
                         out.tags.insert(c.name.clone());
                     }
                     ColumnKind::Field(ft) => {
-                        out.fields.entry(c.name.clone()).or_insert(ft);
+                        // A field of several types takes the one 1.x prefers (its
+                        // `FieldDimensions`): float, integer, unsigned, string, boolean.
+                        let e = out.fields.entry(c.name.clone()).or_insert(ft);
+                        if *e != ft {
+                            out.mixed.insert(c.name.clone());
+                        }
+                        if rank(ft) < rank(*e) {
+                            *e = ft;
+                        }
                     }
                     ColumnKind::Time => {}
                 }
             }
         }
         out
+    }
+}
+
+fn rank(ft: FieldType) -> u8 {
+    match ft {
+        FieldType::Float => 0,
+        FieldType::Integer => 1,
+        FieldType::UInteger => 2,
+        FieldType::String => 3,
+        FieldType::Boolean => 4,
+    }
+}
+
+/// The cast 1.x gives a field it expands from a wildcard: a measurement where the field has
+/// another type reads nothing of it (1.x's engine has no cursor for, say, a string as float).
+/// Only fields of several types need it; the others stay untyped (which the fast paths take).
+fn cast_of(ft: FieldType) -> DataType {
+    match ft {
+        FieldType::Float => DataType::Float,
+        FieldType::Integer => DataType::Integer,
+        FieldType::UInteger => DataType::Unsigned,
+        FieldType::String => DataType::String,
+        FieldType::Boolean => DataType::Boolean,
     }
 }
 
@@ -354,7 +387,11 @@ fn expand(
                         continue;
                     }
                     out.push((
-                        replace_innermost(&field.expr, name),
+                        replace_innermost(
+                            &field.expr,
+                            name,
+                            cols.mixed.contains(name).then(|| cast_of(*ft)),
+                        ),
                         Some(format!("{base}_{name}")),
                     ));
                 }
@@ -385,15 +422,20 @@ fn innermost(call: &Call) -> (String, Option<&Ix>) {
     (c.name.clone(), c.args.first())
 }
 
-fn replace_innermost(e: &Ix, field: &str) -> Ix {
+fn replace_innermost(e: &Ix, field: &str, cast: Option<DataType>) -> Ix {
     match e {
         Ix::Call(c) => {
             let mut c = c.clone();
             match c.args.first() {
                 Some(Ix::Call(_)) => {
-                    c.args[0] = replace_innermost(&c.args[0], field);
+                    c.args[0] = replace_innermost(&c.args[0], field, cast);
                 }
-                Some(_) => c.args[0] = Ix::var(field),
+                Some(_) => {
+                    c.args[0] = Ix::VarRef(VarRef {
+                        name: field.to_owned(),
+                        data_type: cast,
+                    })
+                }
                 None => {}
             }
             Ix::Call(c)
@@ -606,6 +648,12 @@ pub(crate) fn plan(
             bounds.min = bounds.min.map(|m| m.saturating_sub(iv.every));
         }
     }
+    let limit = raw_limit(
+        aggregate,
+        &b.transforms,
+        to_usize(s.limit),
+        to_usize(s.offset),
+    );
     Ok(Plan {
         measurements,
         fields,
@@ -619,7 +667,7 @@ pub(crate) fn plan(
         bounds,
         rest,
         descending,
-        limit: to_usize(s.limit),
+        limit,
         offset: to_usize(s.offset),
         slimit: to_usize(s.slimit),
         soffset: to_usize(s.soffset),
@@ -627,6 +675,15 @@ pub(crate) fn plan(
         providers: HashMap::new(),
         clock,
     })
+}
+
+/// The LIMIT 1.x applies: a raw query with OFFSET and no LIMIT answers only the one row at
+/// the offset of each series (influxdata/influxdb#7577, still so in 1.6).
+fn raw_limit(aggregate: bool, transforms: &[TransformCall], limit: usize, offset: usize) -> usize {
+    if !aggregate && transforms.is_empty() && limit == 0 && offset > 0 {
+        return 1;
+    }
+    limit
 }
 
 pub(crate) fn uses_agg(e: &Ex) -> bool {

@@ -20,7 +20,8 @@ use tidemark_storage::schema::TableSchema;
 use super::super::condition::{self, bounds_filter};
 use super::super::value::{column_values, Value};
 use super::super::Env;
-use super::plan::Plan;
+use super::plan::{AggFn, Plan};
+use super::subquery::SEQ;
 use crate::error::{Error, Result};
 
 /// The rows of one series, in time order (reversed for `ORDER BY time DESC` when the scan
@@ -88,10 +89,45 @@ fn per_series_rows(plan: &Plan) -> Option<u64> {
         .flatten()
 }
 
+/// Whether `table` is a subquery's result read by a raw query: its rows then keep the order
+/// the subqueries gave them ([`SEQ`]), as 1.x reads a lone subquery's iterator as it comes
+/// (a sorted merge of one input is that input) and merges several by time.
+fn keeps_source_order(plan: &Plan, table: &TableSchema) -> bool {
+    !plan.aggregate
+        && plan.transforms.is_empty()
+        && !plan.descending
+        && plan.providers.contains_key(&table.name)
+}
+
+/// Whether the aggregates answer by the order 1.x feeds them a group's points in: its
+/// statements are ordered, so a reducer reads the series merged by time, points of several
+/// series at one time as the heap gives them ([`merge_order`]), and `mode()` (on ties),
+/// `percentile()` (the time of equal values) and `stddev()` (the rounding) show it. The rows
+/// then need their series.
+fn fed_in_merge_order(plan: &Plan) -> bool {
+    plan.aggregate
+        && !plan.descending
+        && plan
+            .aggs
+            .iter()
+            .any(|a| matches!(a.func, AggFn::Mode | AggFn::Percentile(_) | AggFn::Stddev))
+        // integral() needs the rows in time order.
+        && !plan.aggs.iter().any(|a| matches!(a.func, AggFn::Integral(_)))
+}
+
+/// What orders the rows of a series: the time, or the subqueries' order.
+fn order_column(plan: &Plan, table: &TableSchema) -> Expr {
+    column(if keeps_source_order(plan, table) {
+        SEQ
+    } else {
+        "time"
+    })
+}
+
 /// The tags of a raw query's rows besides the GROUP BY ones (sorted): with those, the series
 /// a row belongs to.
 fn tiebreak_tags<'t>(plan: &Plan, table: &'t TableSchema) -> Vec<&'t str> {
-    if plan.aggregate {
+    if (plan.aggregate && !fed_in_merge_order(plan)) || keeps_source_order(plan, table) {
         return Vec::new();
     }
     table
@@ -261,12 +297,16 @@ pub(crate) async fn frame(
     for (j, tag) in tiebreak.iter().enumerate() {
         select.push(cast(column(tag), ArrowType::Utf8).alias(format!("__s{j}")));
     }
+    if keeps_source_order(plan, table) {
+        // Last, after any column the rows are read from.
+        select.push(column(SEQ));
+    }
     let inputs = plan.inputs.len();
     df = df.filter(present)?.select(select)?;
     if plan.limit == 1 && plan.offset == 0 && per_series_rows(plan).is_some() {
         // One row per series: its first or last row by an aggregation, without sorting the
         // rows (TSBS's lastpoint). Every column picks from the same row: one total order.
-        let mut order = vec![column("time").sort(true, true)];
+        let mut order = vec![order_column(plan, table).sort(true, true)];
         order.extend((0..tiebreak.len()).map(|j| column(&format!("__s{j}")).sort(true, true)));
         let pick = |e: Expr| {
             if plan.descending {
@@ -294,7 +334,7 @@ pub(crate) async fn frame(
         let partition: Vec<Expr> = (0..plan.group_tags.len())
             .map(|i| column(&format!("__g{i}")))
             .collect();
-        let order = vec![column("time").sort(!plan.descending, true)];
+        let order = vec![order_column(plan, table).sort(!plan.descending, true)];
         let rn = row_number()
             .partition_by(partition)
             .order_by(order)
@@ -307,7 +347,7 @@ pub(crate) async fn frame(
         .collect();
     let limited = scan_limits(plan);
     let ascending = !(limited && plan.descending);
-    sort.push(column("time").sort(ascending, true));
+    sort.push(order_column(plan, table).sort(ascending, true));
     sort.extend((0..tiebreak.len()).map(|j| column(&format!("__s{j}")).sort(ascending, true)));
     df = df.sort(sort)?;
     if limited {
@@ -434,7 +474,12 @@ pub(crate) async fn scan(env: &mut Env, plan: &Plan, table: &TableSchema) -> Res
             if !tied || keys.len() != s.times.len() {
                 continue;
             }
-            let columns: Vec<&[Value]> = aux.iter().map(|&i| s.cols[i].as_slice()).collect();
+            // A reducer's input has no auxiliary fields to break ties with.
+            let columns: Vec<&[Value]> = if plan.aggregate {
+                Vec::new()
+            } else {
+                aux.iter().map(|&i| s.cols[i].as_slice()).collect()
+            };
             let mut order = merge_order(keys, &s.times, &columns, plan.descending, rows_descending);
             if plan.descending && !rows_descending {
                 // The rows stay ascending here; the query's order reverses them later.

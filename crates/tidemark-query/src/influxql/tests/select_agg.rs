@@ -561,6 +561,15 @@ async fn integral_over_windows_interpolates_at_edges() {
     assert_eq!(shown(&f, q).await, ["200.0", "600.0", "450.0"]);
 }
 
+/// 1.x never fills integral(): a window with no area is left out, even with fill(null).
+#[tokio::test]
+async fn integral_windows_are_not_filled() {
+    let f = cpu().await;
+    let q = "SELECT integral(usage) FROM cpu WHERE host = 'b' AND time >= '2024-01-01T00:00:00Z' \
+             AND time < '2024-01-01T00:02:00Z' GROUP BY time(20s)";
+    assert_eq!(shown(&f, q).await, ["200.0", "600.0", "450.0"]);
+}
+
 /// Holt-Winters forecasts continue a steady rise.
 #[tokio::test]
 async fn holt_winters_forecasts_past_the_data() {

@@ -24,6 +24,16 @@ const CASES: &[(&str, &str)] = &[
 {"measurement_column_index":0,"tag_key_columns":[]}"#,
     ),
     (
+        // 1.x answers OFFSET without LIMIT with the one row at the offset.
+        "SELECT usage FROM cpu WHERE host = 'a' OFFSET 2",
+        r#"+------------------+---------------------+-------+
+| iox::measurement | time                | usage |
++------------------+---------------------+-------+
+| cpu              | 2024-01-01T00:00:20 | 2.5   |
++------------------+---------------------+-------+
+{"measurement_column_index":0,"tag_key_columns":[]}"#,
+    ),
+    (
         "SELECT * FROM cpu WHERE host = 'a'",
         r#"+------------------+---------------------+------+------+--------+-------+
 | iox::measurement | time                | host | idle | region | usage |
