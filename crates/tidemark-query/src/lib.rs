@@ -183,9 +183,9 @@ impl QueryEngine {
         self.session_maker(bucket)()
     }
 
-    /// How many measurement reads the direct path answered (the rest went to DataFusion).
-    #[cfg(test)]
-    pub(crate) fn direct_answers(&self) -> u64 {
+    /// How many measurement reads of InfluxQL SELECTs the direct path answered since start
+    /// (the others went to DataFusion).
+    pub fn direct_answers(&self) -> u64 {
         self.direct.answers()
     }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
@@ -22,6 +23,17 @@ pub struct Metrics {
     registry: Mutex<Registry>,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RequestLabels, Histogram>,
+    /// Rows written but not yet persisted to Parquet, read from the engine at each scrape.
+    buffered_rows: Gauge,
+    /// Measurement reads the query engine's direct path answered, read at each scrape.
+    direct_reads: Gauge,
+}
+
+/// What `/metrics` reads from the engines at each scrape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EngineFigures {
+    pub buffered_rows: usize,
+    pub direct_reads: u64,
 }
 
 impl Default for Metrics {
@@ -48,10 +60,24 @@ impl Metrics {
             "HTTP request latency, by method, route and status",
             latency.clone(),
         );
+        let buffered_rows = Gauge::default();
+        registry.register(
+            "buffered_rows",
+            "Rows acknowledged and held in memory, not yet persisted to Parquet",
+            buffered_rows.clone(),
+        );
+        let direct_reads = Gauge::default();
+        registry.register(
+            "influxql_direct_reads",
+            "Measurement reads of InfluxQL SELECTs answered from cached Parquet columns without DataFusion, since start",
+            direct_reads.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             requests,
             latency,
+            buffered_rows,
+            direct_reads,
         }
     }
 
@@ -67,8 +93,13 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    /// The OpenMetrics text exposition, ending in `# EOF`.
-    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+    /// The OpenMetrics text exposition, ending in `# EOF`, with the engines' figures of this
+    /// scrape.
+    pub fn encode(&self, figures: EngineFigures) -> Result<String, std::fmt::Error> {
+        self.buffered_rows
+            .set(i64::try_from(figures.buffered_rows).unwrap_or(i64::MAX));
+        self.direct_reads
+            .set(i64::try_from(figures.direct_reads).unwrap_or(i64::MAX));
         let mut out = String::new();
         let registry = self.registry.lock().map_err(|_| std::fmt::Error)?;
         prometheus_client::encoding::text::encode(&mut out, &registry)?;

@@ -98,11 +98,47 @@ struct Target {
 }
 
 impl Target {
-    async fn start() -> Self {
-        let client = reqwest::Client::builder()
+    fn client() -> reqwest::Client {
+        reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
             .build()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// A fresh tidemark that persists its buffer within a second, to answer from files.
+    async fn persisting() -> Self {
+        let mut options = common::Options::standard();
+        options.extra_args = vec!["--persist-max-age-seconds".into(), "1".into()];
+        let server = TestServer::start_with(options).await;
+        Self {
+            base: format!("http://{}", server.addr),
+            token: Some(OPERATOR_TOKEN.to_owned()),
+            client: Self::client(),
+            _server: Some(server),
+        }
+    }
+
+    /// Waits until the server's `/metrics` shows no buffered rows.
+    async fn wait_persisted(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let (_, body) = self
+                .send(reqwest::Method::GET, "/metrics", &[], vec![])
+                .await;
+            let text = body.as_str().unwrap_or_default().to_owned();
+            if text.lines().any(|l| l == "tidemark_buffered_rows 0") {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the buffer was not persisted within 60 s"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn start() -> Self {
+        let client = Self::client();
         if let Ok(url) = std::env::var("TIDEMARK_GOLDEN_URL") {
             let token = std::env::var("TIDEMARK_GOLDEN_TOKEN")
                 .ok()
@@ -272,6 +308,98 @@ fn write_known(path: &Path, ids: &[String], old: &BTreeMap<String, String>, diff
 /// The differences of each case that does not match.
 type Diffs = BTreeMap<String, Vec<String>>;
 
+/// Every case's answer (the status and body), in case order.
+type Answers = Vec<(String, (u16, Value))>;
+
+/// Writes every data set to `target`, then (after `settle`) runs every query.
+async fn answers<F: std::future::Future<Output = ()>>(
+    target: &Target,
+    queries: &[Query],
+    settle: impl FnOnce() -> F,
+) -> Answers {
+    let mut out = Answers::new();
+    for path in files("data", "lp") {
+        let db = stem(&path);
+        // InfluxDB 1.x writes only into existing databases; tidemark creates them on write, so
+        // what this answers is not part of the comparison.
+        let create = format!("CREATE DATABASE \"{db}\"");
+        target
+            .send(reqwest::Method::POST, "/query", &[("q", &create)], vec![])
+            .await;
+        let body = std::fs::read(&path).unwrap();
+        let params = [("db", db.as_str()), ("precision", "ns")];
+        let answer = target
+            .send(reqwest::Method::POST, "/write", &params, body)
+            .await;
+        out.push((format!("write-{db}"), answer));
+    }
+    settle().await;
+    for query in queries {
+        let mut params: Vec<(&str, &str)> = vec![("q", &query.q)];
+        if let Some(db) = &query.db {
+            params.push(("db", db));
+        }
+        params.extend(query.params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let answer = target
+            .send(reqwest::Method::GET, "/query", &params, vec![])
+            .await;
+        out.push((query.id.clone(), answer));
+    }
+    out
+}
+
+/// The same cases answered from Parquet files (after the buffer is persisted) as from the
+/// buffer: persisted data takes other read paths (the direct path of small queries, file
+/// scans), which must not change any answer.
+#[tokio::test(flavor = "multi_thread")]
+async fn influxql_answers_from_files_equal_answers_from_the_buffer() {
+    if std::env::var("TIDEMARK_GOLDEN_URL").is_ok() {
+        return;
+    }
+    let queries = queries();
+    let buffered = answers(&Target::start().await, &queries, || async {}).await;
+    let target = Target::persisting().await;
+    let persisted = answers(&target, &queries, || target.wait_persisted()).await;
+    let mut problems = Vec::new();
+    for ((id, (status_b, body_b)), (_, (status_p, body_p))) in buffered.iter().zip(&persisted) {
+        let mut out = Vec::new();
+        if status_b != status_p {
+            out.push(format!(
+                "status: {status_b} from the buffer, {status_p} from files"
+            ));
+        }
+        diff("", body_b, body_p, &mut out);
+        if !out.is_empty() {
+            problems.push(format!(
+                "{id} (expected: from the buffer; got: from files):\n    {}",
+                out.join("\n    ")
+            ));
+        }
+    }
+    assert_eq!(buffered.len(), persisted.len());
+    // The direct path took part: most SELECTs here are small aggregates over one measurement.
+    let (_, metrics) = target
+        .send(reqwest::Method::GET, "/metrics", &[], vec![])
+        .await;
+    let direct: u64 = metrics
+        .as_str()
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("tidemark_influxql_direct_reads "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        direct >= 100,
+        "the direct path answered only {direct} reads"
+    );
+    assert!(
+        problems.is_empty(),
+        "{} case(s) answer differently from files:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn influxql_goldens() {
     let target = Target::start().await;
@@ -303,31 +431,8 @@ async fn influxql_goldens() {
         ids.push(id);
     };
 
-    for path in files("data", "lp") {
-        let db = stem(&path);
-        // InfluxDB 1.x writes only into existing databases; tidemark creates them on write, so
-        // what this answers is not part of the comparison.
-        let create = format!("CREATE DATABASE \"{db}\"");
-        target
-            .send(reqwest::Method::POST, "/query", &[("q", &create)], vec![])
-            .await;
-        let body = std::fs::read(&path).unwrap();
-        let params = [("db", db.as_str()), ("precision", "ns")];
-        let answer = target
-            .send(reqwest::Method::POST, "/write", &params, body)
-            .await;
-        check(format!("write-{db}"), answer);
-    }
-    for query in &queries {
-        let mut params: Vec<(&str, &str)> = vec![("q", &query.q)];
-        if let Some(db) = &query.db {
-            params.push(("db", db));
-        }
-        params.extend(query.params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let answer = target
-            .send(reqwest::Method::GET, "/query", &params, vec![])
-            .await;
-        check(query.id.clone(), answer);
+    for (id, answer) in answers(&target, &queries, || async {}).await {
+        check(id, answer);
     }
 
     let mut problems = Vec::new();

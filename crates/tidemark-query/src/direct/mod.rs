@@ -151,7 +151,6 @@ impl DirectCache {
     }
 
     /// How many the direct path answered so far.
-    #[cfg(test)]
     pub(crate) fn answers(&self) -> u64 {
         self.answers.load(std::sync::atomic::Ordering::Relaxed)
     }

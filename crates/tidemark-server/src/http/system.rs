@@ -65,7 +65,10 @@ pub(super) async fn health() -> Response {
 pub(super) async fn metrics(State(state): State<AppState>) -> Result<Response> {
     let text = state
         .metrics
-        .encode()
+        .encode(crate::metrics::EngineFigures {
+            buffered_rows: state.service.engine().buffered_rows(),
+            direct_reads: state.service.query_engine().direct_answers(),
+        })
         .map_err(|_| Error::internal("encoding metrics"))?;
     Ok((
         [(

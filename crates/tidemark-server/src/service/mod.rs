@@ -89,6 +89,10 @@ impl Service {
         &self.engine
     }
 
+    pub fn query_engine(&self) -> &Arc<tidemark_query::QueryEngine> {
+        &self.query
+    }
+
     /// Creates the default org and the operator token on the first start; does nothing later.
     pub async fn start(&self, org_name: &str, operator_token: Option<&str>) -> Result<Started> {
         validate::org_name(org_name)?;
