@@ -112,6 +112,7 @@ async fn setup() -> (fixture::Fixture, Bucket, Bucket, QueryEngine) {
             target_partitions: 2,
             memory_limit: None,
             direct_cache_bytes: tidemark_query::DEFAULT_DIRECT_CACHE_BYTES,
+            timeout: None,
         },
     )
     .unwrap();

@@ -17,6 +17,9 @@ pub enum Error {
     /// The query needs more memory or other resources than it may have.
     #[error("{0}")]
     ResourcesExhausted(String),
+    /// The query ran past the configured timeout and was stopped.
+    #[error("{0}")]
+    Timeout(String),
     /// Something failed that is not the user's fault (storage, object store, a bug).
     #[error("{0}")]
     Internal(String),

@@ -59,6 +59,9 @@ pub struct QueryConfig {
     /// Bytes of decoded column chunks and series indexes kept for the direct path of small
     /// InfluxQL queries (`direct/`); 0 turns that path off.
     pub direct_cache_bytes: usize,
+    /// How long one query (or InfluxQL statement) may run, from planning to its last batch;
+    /// `None` is unbounded. A query past it stops with [`Error::Timeout`].
+    pub timeout: Option<std::time::Duration>,
 }
 
 /// The default of [`QueryConfig::direct_cache_bytes`].
@@ -72,6 +75,7 @@ impl Default for QueryConfig {
             target_partitions: cores,
             memory_limit: None,
             direct_cache_bytes: DEFAULT_DIRECT_CACHE_BYTES,
+            timeout: None,
         }
     }
 }
@@ -169,7 +173,7 @@ impl QueryEngine {
             config.direct_cache_bytes,
         ));
         Ok(Self {
-            runtime: runtime::QueryRuntime::new(config.threads)?,
+            runtime: runtime::QueryRuntime::new(config.threads, config.timeout)?,
             session: session_config(&config),
             engine,
             env,

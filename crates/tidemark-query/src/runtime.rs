@@ -28,10 +28,19 @@ const CHANNEL_BATCHES: usize = 2;
 pub(crate) struct QueryRuntime {
     runtime: Option<Runtime>,
     handle: Handle,
+    /// How long a query may run, planning to last batch; `None`: for ever.
+    timeout: Option<std::time::Duration>,
+}
+
+/// InfluxDB 1.x's text for a query stopped by its timeout.
+pub(crate) const TIMEOUT_MESSAGE: &str = "query-timeout limit exceeded";
+
+fn timed_out() -> Error {
+    Error::Timeout(TIMEOUT_MESSAGE.to_owned())
 }
 
 impl QueryRuntime {
-    pub(crate) fn new(threads: usize) -> Result<Self> {
+    pub(crate) fn new(threads: usize, timeout: Option<std::time::Duration>) -> Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads.max(1))
             .thread_name("tidemark-query")
@@ -42,6 +51,7 @@ impl QueryRuntime {
         Ok(Self {
             runtime: Some(runtime),
             handle,
+            timeout,
         })
     }
 
@@ -51,7 +61,15 @@ impl QueryRuntime {
         &self,
         fut: impl Future<Output = Result<T>> + Send + 'static,
     ) -> Result<T> {
-        match AbortOnDrop(Some(self.handle.spawn(fut))).await {
+        let task = AbortOnDrop(Some(self.handle.spawn(fut)));
+        let joined = match self.timeout {
+            // Dropping the task on timeout aborts it.
+            Some(t) => tokio::time::timeout(t, task)
+                .await
+                .map_err(|_| timed_out())?,
+            None => task.await,
+        };
+        match joined {
             Ok(r) => r,
             Err(e) => Err(Error::Internal(format!("query task failed: {e}"))),
         }
@@ -66,8 +84,22 @@ impl QueryRuntime {
     ) -> Result<(T, QueryStream)> {
         let (ready_tx, ready_rx) = oneshot::channel();
         let (tx, rx) = mpsc::channel::<Result<RecordBatch>>(CHANNEL_BATCHES);
+        let timeout = self.timeout;
         let task = self.handle.spawn(async move {
-            let (head, mut stream) = match start.await {
+            // Planning and every batch count against one deadline.
+            let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+            let expired = async move {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::pin!(expired);
+            let started = tokio::select! {
+                () = &mut expired => Err(timed_out()),
+                started = start => started,
+            };
+            let (head, mut stream) = match started {
                 Ok(started) => started,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e));
@@ -80,6 +112,10 @@ impl QueryRuntime {
             loop {
                 let next = tokio::select! {
                     () = tx.closed() => return,
+                    () = &mut expired => {
+                        let _ = tx.send(Err(timed_out())).await;
+                        return;
+                    }
                     next = stream.next() => next,
                 };
                 let Some(item) = next else { return };
@@ -147,5 +183,65 @@ impl<T> Drop for AbortOnDrop<T> {
         if let Some(handle) = self.0.take() {
             handle.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use std::sync::Arc;
+
+    use datafusion::arrow::datatypes::Schema;
+    use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+
+    use super::*;
+
+    fn slow() -> Duration {
+        Duration::from_secs(30)
+    }
+
+    #[tokio::test]
+    async fn a_statement_past_the_timeout_stops_with_1x_text() {
+        let rt = QueryRuntime::new(1, Some(Duration::from_millis(20))).expect("runtime");
+        let out = rt
+            .run(async {
+                tokio::time::sleep(slow()).await;
+                Ok(())
+            })
+            .await;
+        assert!(
+            matches!(&out, Err(Error::Timeout(m)) if m == TIMEOUT_MESSAGE),
+            "{out:?}"
+        );
+        // Within the timeout, answers come as usual.
+        assert_eq!(rt.run(async { Ok(7) }).await.expect("quick"), 7);
+    }
+
+    #[tokio::test]
+    async fn a_stream_past_the_timeout_ends_with_the_timeout_error() {
+        let rt = QueryRuntime::new(1, Some(Duration::from_millis(50))).expect("runtime");
+        // Planning past the deadline.
+        let planning = rt
+            .stream(async {
+                tokio::time::sleep(slow()).await;
+                Err::<((), SendableRecordBatchStream), _>(Error::Internal("unreachable".into()))
+            })
+            .await;
+        assert!(matches!(planning, Err(Error::Timeout(_))));
+        // Batches that never come.
+        let (_, mut stream) = rt
+            .stream(async {
+                let schema = Arc::new(Schema::empty());
+                let never = futures::stream::pending();
+                let s: SendableRecordBatchStream =
+                    Box::pin(RecordBatchStreamAdapter::new(schema, never));
+                Ok(((), s))
+            })
+            .await
+            .expect("planned in time");
+        let first = stream.next().await;
+        assert!(matches!(first, Some(Err(Error::Timeout(_)))), "{first:?}");
+        assert!(stream.next().await.is_none());
     }
 }

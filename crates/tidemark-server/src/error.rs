@@ -29,10 +29,12 @@ pub enum ErrorCode {
     /// PERMISSION_DENIED as InfluxDB 3's Flight service does (no token at all is
     /// `Unauthorized`, UNAUTHENTICATED).
     PermissionDenied,
+    /// A query ran past `--query-timeout-seconds` and was stopped.
+    Timeout,
 }
 
 /// The status table: `(code, wire text, HTTP status, gRPC code)`.
-const STATUS_TABLE: [(ErrorCode, &str, u16, tonic::Code); 15] = [
+const STATUS_TABLE: [(ErrorCode, &str, u16, tonic::Code); 16] = [
     (
         ErrorCode::InternalError,
         "internal error",
@@ -117,6 +119,13 @@ const STATUS_TABLE: [(ErrorCode, &str, u16, tonic::Code); 15] = [
         "unauthorized",
         401,
         tonic::Code::PermissionDenied,
+    ),
+    // InfluxDB 2's codes have none for this; a gateway's timeout status is the closest.
+    (
+        ErrorCode::Timeout,
+        "request timeout",
+        504,
+        tonic::Code::DeadlineExceeded,
     ),
 ];
 
@@ -243,6 +252,7 @@ impl From<tidemark_query::Error> for Error {
             // An InfluxQL statement's error carries 1.x's text, which v1 clients show as is.
             Q::Query(m) | Q::Statement(m) => Self::invalid(cap(m)),
             Q::ResourcesExhausted(m) => Self::new(ErrorCode::TooManyRequests, cap(m)),
+            Q::Timeout(m) => Self::new(ErrorCode::Timeout, m),
             Q::Internal(m) => {
                 tracing::error!(error = %m, "query failed");
                 Self::internal("internal error while running the query")

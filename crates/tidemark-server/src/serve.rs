@@ -32,6 +32,10 @@ pub struct ServerConfig {
     pub persist: tidemark_storage::PersistConfig,
     /// Bytes the direct path of small InfluxQL queries may keep decoded (0: off).
     pub query_cache_bytes: usize,
+    /// How long one query may run; `None`: for ever.
+    pub query_timeout: Option<std::time::Duration>,
+    /// Memory all running queries may hold together; `None`: unbounded.
+    pub query_memory_limit: Option<usize>,
 }
 
 /// Why the server could not start. Each renders as one line for the operator.
@@ -196,6 +200,8 @@ pub async fn run(
         Arc::clone(&engine),
         tidemark_query::QueryConfig {
             direct_cache_bytes: config.query_cache_bytes,
+            timeout: config.query_timeout,
+            memory_limit: config.query_memory_limit,
             ..tidemark_query::QueryConfig::default()
         },
     )?;

@@ -109,6 +109,17 @@ struct Serve {
     #[arg(long, env = "TIDEMARK_QUERY_CACHE_MIB", default_value_t = 512)]
     query_cache_mib: usize,
 
+    /// Longest a query (an SQL query, or one InfluxQL statement) may run, planning to last
+    /// row, in seconds; past it the query stops with "query-timeout limit exceeded" (0: none).
+    #[arg(long, env = "TIDEMARK_QUERY_TIMEOUT_SECONDS", default_value_t = 300.0)]
+    query_timeout_seconds: f64,
+
+    /// MiB of memory all running queries may hold together (sorts, aggregations, InfluxQL
+    /// rows); a query that needs more fails with "resources exhausted". 0: half of the
+    /// machine's memory.
+    #[arg(long, env = "TIDEMARK_QUERY_MEMORY_LIMIT_MIB", default_value_t = 0)]
+    query_memory_limit_mib: usize,
+
     /// Log line format.
     #[arg(long, env = "TIDEMARK_LOG_FORMAT", value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -129,6 +140,20 @@ fn init_logging(format: LogFormat, filter: &str) -> Result<(), String> {
         LogFormat::Json => builder.json().try_init(),
     };
     result.map_err(|e| format!("cannot set up logging: {e}"))
+}
+
+/// Half of the machine's memory (`MemTotal` of `/proc/meminfo`), or 4 GiB where that cannot
+/// be read: the default bound on what queries may hold.
+fn half_of_memory() -> usize {
+    const FALLBACK: usize = 4 << 30;
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib.saturating_mul(1024) / 2)
+        })
+        .unwrap_or(FALLBACK)
 }
 
 /// Completes on the first SIGINT or SIGTERM.
@@ -188,6 +213,13 @@ fn main() -> ExitCode {
             ..PersistConfig::default()
         },
         query_cache_bytes: serve.query_cache_mib.saturating_mul(1024 * 1024),
+        query_timeout: (serve.query_timeout_seconds > 0.0)
+            .then(|| Duration::try_from_secs_f64(serve.query_timeout_seconds).ok())
+            .flatten(),
+        query_memory_limit: Some(match serve.query_memory_limit_mib {
+            0 => half_of_memory(),
+            mib => mib.saturating_mul(1024 * 1024),
+        }),
     };
     match runtime.block_on(tidemark_server::run(config, shutdown_signal())) {
         Ok(()) => ExitCode::SUCCESS,

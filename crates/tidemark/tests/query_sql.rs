@@ -166,3 +166,34 @@ async fn errors() {
         .await;
     assert_eq!(r.status, 400);
 }
+
+/// `--query-timeout-seconds` stops a query that runs too long, with 1.x's text and 504.
+#[tokio::test]
+async fn a_query_past_the_timeout_is_stopped() {
+    let mut options = common::Options::standard();
+    options.extra_args = vec!["--query-timeout-seconds".into(), "0.3".into()];
+    let s = TestServer::start_with(options).await;
+    let org = s.default_org_id().await;
+    s.post("/api/v2/buckets", json!({"orgID": org, "name": "qdb"}))
+        .await
+        .expect(201);
+    let endless = "SELECT count(*) FROM generate_series(1, 100000000000)";
+    let started = std::time::Instant::now();
+    let r = send(s.op(
+        Method::GET,
+        &format!("/api/v3/query_sql?db=qdb&q={}", urlencode(endless)),
+    ))
+    .await;
+    r.expect_error(504, "request timeout", "query-timeout limit exceeded");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    // The server goes on answering.
+    let quick = send(s.op(
+        Method::GET,
+        &format!(
+            "/api/v3/query_sql?db=qdb&q={}",
+            urlencode("SELECT 1 AS one")
+        ),
+    ))
+    .await;
+    assert_eq!(quick.expect(200), &json!([{"one": 1}]));
+}

@@ -81,6 +81,7 @@ pub(crate) async fn fixture_with_retention(retention_seconds: i64) -> Fixture {
             target_partitions: 2,
             memory_limit: None,
             direct_cache_bytes: crate::DEFAULT_DIRECT_CACHE_BYTES,
+            timeout: None,
         },
     )
     .expect("query engine");

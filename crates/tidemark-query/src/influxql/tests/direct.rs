@@ -93,6 +93,7 @@ async fn reference(f: &Fixture) -> QueryEngine {
             target_partitions: 2,
             memory_limit: None,
             direct_cache_bytes: 0,
+            timeout: None,
         },
     )
     .expect("query engine")

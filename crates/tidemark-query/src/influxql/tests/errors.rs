@@ -153,6 +153,7 @@ async fn the_memory_limit_holds() {
             target_partitions: 1,
             memory_limit: Some(256 * 1024),
             direct_cache_bytes: crate::DEFAULT_DIRECT_CACHE_BYTES,
+            timeout: None,
         },
     )
     .expect("engine");
