@@ -12,10 +12,12 @@ use datafusion::arrow::datatypes::{DataType, Int32Type, TimestampNanosecondType}
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
+    RowSelector,
 };
 use parquet::arrow::ProjectionMask;
 use parquet::errors::ParquetError;
+use parquet::file::metadata::PageIndexPolicy;
 use parquet::file::reader::{ChunkReader, Length};
 use tidemark_catalog::ParquetFile;
 
@@ -106,7 +108,11 @@ impl FileIndex {
             .bytes()
             .await
             .map_err(|e| Error::Internal(format!("reading {}: {e}", file.path)))?;
-        let meta = ArrowReaderMetadata::load(&bytes, ArrowReaderOptions::new())?;
+        // With the page index, a row selection skips the pages it does not need.
+        let meta = ArrowReaderMetadata::load(
+            &bytes,
+            ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Optional),
+        )?;
         let schema = Arc::clone(meta.schema());
         let mut tags: Vec<(usize, String)> = schema
             .fields()
@@ -163,12 +169,14 @@ impl FileIndex {
         self.meta.schema().index_of(name).is_ok()
     }
 
-    /// Row group `rg`'s rows of the named columns (those the file has): only their column
-    /// chunks are fetched.
-    pub(crate) async fn read_row_group(
+    /// The rows `ranges` (sorted, disjoint, within row group `rg`, as file rows) of the named
+    /// columns (those the file has), one array per column with the ranges' rows in order. Only
+    /// the columns' chunks are fetched, and only the pages holding those rows are decoded.
+    pub(crate) async fn read_rows(
         &self,
         store: &Arc<dyn ObjectStore>,
         rg: usize,
+        ranges: &[(usize, usize)],
         columns: &[&str],
     ) -> Result<Vec<(String, ArrayRef)>> {
         let schema = Arc::clone(self.meta.schema());
@@ -182,7 +190,7 @@ impl FileIndex {
             return Ok(Vec::new());
         };
         // Flat schemas: a root column is the leaf of the same index.
-        let ranges: Vec<std::ops::Range<u64>> = roots
+        let byte_ranges: Vec<std::ops::Range<u64>> = roots
             .iter()
             .filter_map(|&i| group.columns().get(i))
             .map(|c| {
@@ -192,24 +200,40 @@ impl FileIndex {
             .collect();
         let path = ObjectPath::from(self.file.path.as_str());
         let parts = store
-            .get_ranges(&path, &ranges)
+            .get_ranges(&path, &byte_ranges)
             .await
             .map_err(|e| Error::Internal(format!("reading {}: {e}", self.file.path)))?;
         let sparse = Sparse {
             len: u64::try_from(self.file.size_bytes).unwrap_or(0),
-            parts: ranges.iter().map(|r| r.start).zip(parts).collect(),
+            parts: byte_ranges.iter().map(|r| r.start).zip(parts).collect(),
         };
-        let rows = self
-            .row_groups
-            .get(rg + 1)
-            .zip(self.row_groups.get(rg))
-            .map_or(0, |(e, s)| e - s);
+        let (first, end) = (
+            self.row_groups.get(rg).copied().unwrap_or(0),
+            self.row_groups.get(rg + 1).copied().unwrap_or(0),
+        );
+        let mut selectors = Vec::new();
+        let mut at = first;
+        for &(s, e) in ranges {
+            let (s, e) = (s.clamp(at, end), e.clamp(at, end));
+            if s > at {
+                selectors.push(RowSelector::skip(s - at));
+            }
+            if e > s {
+                selectors.push(RowSelector::select(e - s));
+            }
+            at = e.max(at);
+        }
+        if end > at {
+            selectors.push(RowSelector::skip(end - at));
+        }
+        let selected: usize = ranges.iter().map(|(s, e)| e.saturating_sub(*s)).sum();
         let mask =
             ProjectionMask::roots(self.meta.metadata().file_metadata().schema_descr(), roots);
         let batches = ParquetRecordBatchReaderBuilder::new_with_metadata(sparse, self.meta.clone())
             .with_projection(mask)
             .with_row_groups(vec![rg])
-            .with_batch_size(rows.max(1))
+            .with_row_selection(RowSelection::from(selectors))
+            .with_batch_size(selected.max(1))
             .build()?
             .collect::<std::result::Result<Vec<RecordBatch>, _>>()?;
         let Some(first) = batches.first() else {

@@ -86,31 +86,41 @@ pub(crate) struct DirectCache {
     answers: std::sync::atomic::AtomicU64,
 }
 
-/// The columns a query reads from one file: its index, and the chunks it asked for.
+/// The columns a query reads from one file: its index, and the pieces it asked for (a
+/// piece is the rows of one series within one row group, keyed by its first file row).
 #[derive(Debug)]
 pub(crate) struct Loaded {
     pub(crate) index: Arc<FileIndex>,
     chunks: HashMap<(usize, String), ArrayRef>,
 }
 
-impl Loaded {
-    /// Rows `start..end` of the file as (row group, first row, end row) within each row group.
-    pub(crate) fn pieces(&self, start: usize, end: usize) -> Vec<(usize, usize, usize)> {
-        let rg = &self.index.row_groups;
-        let mut out = Vec::new();
-        for g in 0..rg.len().saturating_sub(1) {
-            let (s, e) = (rg[g], rg[g + 1]);
-            if e <= start || s >= end {
-                continue;
-            }
-            out.push((g, start.max(s) - s, end.min(e) - s));
+/// File rows `start..end` cut at row-group boundaries: (first row, end row, row group).
+fn split(index: &FileIndex, start: usize, end: usize) -> Vec<(usize, usize, usize)> {
+    let rg = &index.row_groups;
+    let mut out = Vec::new();
+    for g in 0..rg.len().saturating_sub(1) {
+        let (s, e) = (rg[g], rg[g + 1]);
+        if e <= start || s >= end {
+            continue;
         }
-        out
+        out.push((start.max(s), end.min(e), g));
+    }
+    out
+}
+
+impl Loaded {
+    /// The pieces of rows `start..end` (a run the load was asked for), each as (piece key,
+    /// first row, end row) within the piece's arrays.
+    pub(crate) fn pieces(&self, start: usize, end: usize) -> Vec<(usize, usize, usize)> {
+        split(&self.index, start, end)
+            .into_iter()
+            .map(|(s, e, _)| (s, 0, e - s))
+            .collect()
     }
 
-    /// Column `name` of row group `rg`; `None` when the file lacks the column.
-    pub(crate) fn chunk(&self, rg: usize, name: &str) -> Option<&ArrayRef> {
-        self.chunks.get(&(rg, name.to_owned()))
+    /// Column `name` of piece `key`; `None` when the file lacks the column.
+    pub(crate) fn chunk(&self, key: usize, name: &str) -> Option<&ArrayRef> {
+        self.chunks.get(&(key, name.to_owned()))
     }
 }
 
@@ -229,12 +239,13 @@ impl DirectCache {
         free
     }
 
-    /// Columns `names` of row groups `row_groups` of `index`, reading the chunks not cached.
-    /// `None` when they would take more than half the budget: such a query is better streamed.
+    /// Columns `names` of the rows `runs` (file row ranges, one per series) of `index`,
+    /// reading the pieces not cached. `None` when they would take more than half the budget:
+    /// such a query is better streamed.
     pub(crate) async fn load(
         &self,
         index: &Arc<FileIndex>,
-        row_groups: &[usize],
+        runs: &[(usize, usize)],
         names: &[&str],
     ) -> Result<Option<Loaded>> {
         let names: Vec<&str> = names
@@ -242,58 +253,60 @@ impl DirectCache {
             .copied()
             .filter(|n| index.has_column(n))
             .collect();
-        let rows: usize = row_groups
-            .iter()
-            .map(|&g| {
-                index.row_groups.get(g + 1).copied().unwrap_or(0)
-                    - index.row_groups.get(g).copied().unwrap_or(0)
-            })
-            .sum();
+        let mut pieces: Vec<(usize, usize, usize)> =
+            runs.iter().flat_map(|&(s, e)| split(index, s, e)).collect();
+        pieces.sort_unstable();
+        pieces.dedup();
+        let rows: usize = pieces.iter().map(|(s, e, _)| e - s).sum();
         if rows.saturating_mul(8).saturating_mul(names.len()) > self.budget / 2 {
             return Ok(None);
         }
         let id = index.file.id;
         let mut chunks = HashMap::new();
-        let mut missing: Vec<usize> = Vec::new();
+        // Pieces with a column not cached, by row group.
+        let mut missing: std::collections::BTreeMap<usize, Vec<(usize, usize)>> =
+            std::collections::BTreeMap::new();
         let tick = {
             let mut state = self.state();
             state.tick += 1;
             let tick = state.tick;
-            for &g in row_groups {
+            for &(s, e, g) in &pieces {
+                let mut complete = true;
                 for n in &names {
-                    match state.chunks.get_mut(&(id, g, (*n).to_owned())) {
-                        Some(e) => {
-                            e.2 = tick;
-                            chunks.insert((g, (*n).to_owned()), Arc::clone(&e.0));
+                    match state.chunks.get_mut(&(id, s, (*n).to_owned())) {
+                        Some(entry) => {
+                            entry.2 = tick;
+                            chunks.insert((s, (*n).to_owned()), Arc::clone(&entry.0));
                         }
-                        None => {
-                            if missing.last() != Some(&g) {
-                                missing.push(g);
-                            }
-                        }
+                        None => complete = false,
                     }
+                }
+                if !complete {
+                    missing.entry(g).or_default().push((s, e));
                 }
             }
             tick
         };
-        for g in missing {
-            let want: Vec<&str> = names
-                .iter()
-                .copied()
-                .filter(|n| !chunks.contains_key(&(g, (*n).to_owned())))
-                .collect();
-            let read = index.read_row_group(&self.store, g, &want).await?;
+        for (g, ranges) in missing {
+            let read = index.read_rows(&self.store, g, &ranges, &names).await?;
             let mut state = self.state();
             for (name, array) in read {
-                let bytes = array.get_array_memory_size();
-                state.bytes += bytes;
-                if let Some(old) = state
-                    .chunks
-                    .insert((id, g, name.clone()), (Arc::clone(&array), bytes, tick))
-                {
-                    state.bytes = state.bytes.saturating_sub(old.1);
+                let per_row = array.get_array_memory_size() / array.len().max(1);
+                let mut at = 0;
+                for &(s, e) in &ranges {
+                    let len = (e - s).min(array.len().saturating_sub(at));
+                    let piece = array.slice(at, len);
+                    at += len;
+                    let bytes = per_row.saturating_mul(len) + 64;
+                    state.bytes += bytes;
+                    if let Some(old) = state
+                        .chunks
+                        .insert((id, s, name.clone()), (Arc::clone(&piece), bytes, tick))
+                    {
+                        state.bytes = state.bytes.saturating_sub(old.1);
+                    }
+                    chunks.insert((s, name.clone()), piece);
                 }
-                chunks.insert((g, name), array);
             }
             state.evict(self.budget, tick);
         }

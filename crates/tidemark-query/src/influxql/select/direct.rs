@@ -147,25 +147,19 @@ pub(crate) async fn read(
     }
     columns.sort_unstable();
     columns.dedup();
-    let mut wanted: Vec<Vec<usize>> = vec![Vec::new(); indexes.len()];
+    let mut wanted: Vec<Vec<(usize, usize)>> = vec![Vec::new(); indexes.len()];
     for p in groups.values().flatten() {
-        let index = &indexes[p.file];
-        let run = &index.runs[p.run];
-        for g in 0..index.row_groups.len().saturating_sub(1) {
-            if index.row_groups[g] < run.end && index.row_groups[g + 1] > run.start {
-                wanted[p.file].push(g);
-            }
+        if let Some(run) = indexes[p.file].runs.get(p.run) {
+            wanted[p.file].push((run.start, run.end));
         }
     }
     let mut loaded: Vec<Option<Loaded>> = Vec::with_capacity(indexes.len());
-    for (index, mut rgs) in indexes.iter().zip(wanted) {
-        rgs.sort_unstable();
-        rgs.dedup();
-        if rgs.is_empty() {
+    for (index, runs) in indexes.iter().zip(wanted) {
+        if runs.is_empty() {
             loaded.push(None);
             continue;
         }
-        match src.cache.load(index, &rgs, &columns).await? {
+        match src.cache.load(index, &runs, &columns).await? {
             Some(l) => loaded.push(Some(l)),
             None => return Ok(None),
         }
