@@ -164,9 +164,9 @@ impl FileIndex {
         self.tags.iter().position(|t| t == name)
     }
 
-    /// Whether the file has column `name`.
-    pub(crate) fn has_column(&self, name: &str) -> bool {
-        self.meta.schema().index_of(name).is_ok()
+    /// Where column `name` is in the file's schema, if it has it.
+    pub(crate) fn column_index(&self, name: &str) -> Option<usize> {
+        self.meta.schema().index_of(name).ok()
     }
 
     /// The rows `ranges` (sorted, disjoint, within row group `rg`, as file rows) of the named

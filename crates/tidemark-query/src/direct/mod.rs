@@ -6,7 +6,8 @@
 //! - each file's series index ([`FileIndex`]): the rows of each series, with their time range,
 //!   so that a tag predicate selects series without reading a row, and time bounds cut rows by
 //!   binary search;
-//! - decoded column chunks (one column of one row group), so a repeated query decodes nothing.
+//! - decoded column pieces (one column of one series within one row group, decoded from the
+//!   pages holding it), so a repeated query decodes nothing.
 //!
 //! The caller (`influxql/select/direct.rs`) decides when this path applies; everything here is
 //! read-only and exact. Files are immutable, so cached entries never go stale: a file that
@@ -31,7 +32,8 @@ const MAX_VERDICTS: usize = 256;
 #[derive(Debug, Default)]
 struct State {
     files: HashMap<Id, (Arc<FileIndex>, usize, u64)>,
-    chunks: HashMap<(Id, usize, String), (ArrayRef, usize, u64)>,
+    /// (file, piece's first row, column index in the file) → the piece, its bytes, last use.
+    chunks: HashMap<(Id, usize, usize), (ArrayRef, usize, u64)>,
     verdicts: HashMap<Vec<Id>, bool>,
     bytes: usize,
     tick: u64,
@@ -45,7 +47,7 @@ impl State {
         }
         enum Victim {
             File(Id),
-            Chunk((Id, usize, String)),
+            Chunk((Id, usize, usize)),
         }
         let mut victims: Vec<(u64, usize, Victim)> = self
             .files
@@ -56,7 +58,7 @@ impl State {
                 self.chunks
                     .iter()
                     .filter(|(_, e)| e.2 != keep_tick)
-                    .map(|(k, e)| (e.2, e.1, Victim::Chunk(k.clone()))),
+                    .map(|(k, e)| (e.2, e.1, Victim::Chunk(*k))),
             )
             .collect();
         victims.sort_by_key(|v| v.0);
@@ -91,7 +93,10 @@ pub(crate) struct DirectCache {
 #[derive(Debug)]
 pub(crate) struct Loaded {
     pub(crate) index: Arc<FileIndex>,
-    chunks: HashMap<(usize, String), ArrayRef>,
+    /// The columns asked for, with their index in the file.
+    columns: Vec<(String, usize)>,
+    /// (piece's first row, column index in the file) → the piece.
+    chunks: HashMap<(usize, usize), ArrayRef>,
 }
 
 /// File rows `start..end` cut at row-group boundaries: (first row, end row, row group).
@@ -120,7 +125,8 @@ impl Loaded {
 
     /// Column `name` of piece `key`; `None` when the file lacks the column.
     pub(crate) fn chunk(&self, key: usize, name: &str) -> Option<&ArrayRef> {
-        self.chunks.get(&(key, name.to_owned()))
+        let (_, column) = self.columns.iter().find(|(n, _)| n == name)?;
+        self.chunks.get(&(key, *column))
     }
 }
 
@@ -248,11 +254,11 @@ impl DirectCache {
         runs: &[(usize, usize)],
         names: &[&str],
     ) -> Result<Option<Loaded>> {
-        let names: Vec<&str> = names
+        let columns: Vec<(String, usize)> = names
             .iter()
-            .copied()
-            .filter(|n| index.has_column(n))
+            .filter_map(|n| index.column_index(n).map(|i| ((*n).to_owned(), i)))
             .collect();
+        let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
         let mut pieces: Vec<(usize, usize, usize)> =
             runs.iter().flat_map(|&(s, e)| split(index, s, e)).collect();
         pieces.sort_unstable();
@@ -272,11 +278,11 @@ impl DirectCache {
             let tick = state.tick;
             for &(s, e, g) in &pieces {
                 let mut complete = true;
-                for n in &names {
-                    match state.chunks.get_mut(&(id, s, (*n).to_owned())) {
+                for (_, c) in &columns {
+                    match state.chunks.get_mut(&(id, s, *c)) {
                         Some(entry) => {
                             entry.2 = tick;
-                            chunks.insert((s, (*n).to_owned()), Arc::clone(&entry.0));
+                            chunks.insert((s, *c), Arc::clone(&entry.0));
                         }
                         None => complete = false,
                     }
@@ -291,6 +297,9 @@ impl DirectCache {
             let read = index.read_rows(&self.store, g, &ranges, &names).await?;
             let mut state = self.state();
             for (name, array) in read {
+                let Some(c) = index.column_index(&name) else {
+                    continue;
+                };
                 let per_row = array.get_array_memory_size() / array.len().max(1);
                 let mut at = 0;
                 for &(s, e) in &ranges {
@@ -301,17 +310,18 @@ impl DirectCache {
                     state.bytes += bytes;
                     if let Some(old) = state
                         .chunks
-                        .insert((id, s, name.clone()), (Arc::clone(&piece), bytes, tick))
+                        .insert((id, s, c), (Arc::clone(&piece), bytes, tick))
                     {
                         state.bytes = state.bytes.saturating_sub(old.1);
                     }
-                    chunks.insert((s, name.clone()), piece);
+                    chunks.insert((s, c), piece);
                 }
             }
             state.evict(self.budget, tick);
         }
         Ok(Some(Loaded {
             index: Arc::clone(index),
+            columns,
             chunks,
         }))
     }
