@@ -245,15 +245,19 @@ impl DirectCache {
         free
     }
 
+    /// Whether a read of about `bytes` decoded bytes fits in half the budget.
+    pub(crate) fn affordable(&self, bytes: usize) -> bool {
+        bytes <= self.budget / 2
+    }
+
     /// Columns `names` of the rows `runs` (file row ranges, one per series) of `index`,
-    /// reading the pieces not cached. `None` when they would take more than half the budget:
-    /// such a query is better streamed.
+    /// reading the pieces not cached. The caller checks [`Self::affordable`] first.
     pub(crate) async fn load(
         &self,
         index: &Arc<FileIndex>,
         runs: &[(usize, usize)],
         names: &[&str],
-    ) -> Result<Option<Loaded>> {
+    ) -> Result<Loaded> {
         let columns: Vec<(String, usize)> = names
             .iter()
             .filter_map(|n| index.column_index(n).map(|i| ((*n).to_owned(), i)))
@@ -263,10 +267,6 @@ impl DirectCache {
             runs.iter().flat_map(|&(s, e)| split(index, s, e)).collect();
         pieces.sort_unstable();
         pieces.dedup();
-        let rows: usize = pieces.iter().map(|(s, e, _)| e - s).sum();
-        if rows.saturating_mul(8).saturating_mul(names.len()) > self.budget / 2 {
-            return Ok(None);
-        }
         let id = index.file.id;
         let mut chunks = HashMap::new();
         // Pieces with a column not cached, by row group.
@@ -319,11 +319,11 @@ impl DirectCache {
             }
             state.evict(self.budget, tick);
         }
-        Ok(Some(Loaded {
+        Ok(Loaded {
             index: Arc::clone(index),
             columns,
             chunks,
-        }))
+        })
     }
 }
 

@@ -153,16 +153,22 @@ pub(crate) async fn read(
             wanted[p.file].push((run.start, run.end));
         }
     }
+    // The whole read must fit in half the cache, or it would evict everything else (and
+    // itself, file by file): such a query is better streamed by DataFusion.
+    let rows: usize = wanted.iter().flatten().map(|(s, e)| e - s).sum();
+    if !src
+        .cache
+        .affordable(rows.saturating_mul(8).saturating_mul(columns.len()))
+    {
+        return Ok(None);
+    }
     let mut loaded: Vec<Option<Loaded>> = Vec::with_capacity(indexes.len());
     for (index, runs) in indexes.iter().zip(wanted) {
         if runs.is_empty() {
             loaded.push(None);
             continue;
         }
-        match src.cache.load(index, &runs, &columns).await? {
-            Some(l) => loaded.push(Some(l)),
-            None => return Ok(None),
-        }
+        loaded.push(Some(src.cache.load(index, &runs, &columns).await?));
     }
     let ctx = Ctx {
         plan,

@@ -86,17 +86,42 @@ fn statements() -> Vec<String> {
 }
 
 async fn reference(f: &Fixture) -> QueryEngine {
+    with_cache(f, 0)
+}
+
+fn with_cache(f: &Fixture, direct_cache_bytes: usize) -> QueryEngine {
     QueryEngine::new(
         Arc::clone(&f.engine),
         QueryConfig {
             threads: 2,
             target_partitions: 2,
             memory_limit: None,
-            direct_cache_bytes: 0,
+            direct_cache_bytes,
             timeout: None,
         },
     )
     .expect("query engine")
+}
+
+/// A read larger than half the cache goes to DataFusion whole, and answers the same.
+#[tokio::test]
+async fn reads_larger_than_half_the_cache_take_the_datafusion_path() {
+    let f = persisted().await;
+    let datafusion = reference(&f).await;
+    let small = with_cache(&f, 2048);
+    for q in statements() {
+        let direct = f.try_influxql_with(&small, &q).await;
+        let expected = f.try_influxql_with(&datafusion, &q).await;
+        match (direct, expected) {
+            (Ok(d), Ok(e)) => assert_eq!(d, e, "{q}"),
+            (Err(d), Err(e)) => assert_eq!(d.to_string(), e.to_string(), "{q}"),
+            (d, e) => panic!("{q}: small cache {d:?}, DataFusion {e:?}"),
+        }
+    }
+    // Only reads of one series (or none) fit in 1 KiB: far fewer than with the default.
+    compare(&f, &datafusion).await;
+    let (few, all) = (small.direct_answers(), f.query.direct_answers());
+    assert!(few * 2 < all, "{few} of {all} reads fit in 1 KiB");
 }
 
 async fn compare(f: &Fixture, datafusion: &QueryEngine) {
