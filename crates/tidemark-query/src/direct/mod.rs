@@ -79,7 +79,7 @@ impl State {
     }
 }
 
-/// Series indexes and decoded column chunks of persisted files (see the module docs).
+/// Series indexes and decoded column pieces of persisted files (see the module docs).
 #[derive(Debug)]
 pub(crate) struct DirectCache {
     store: Arc<dyn ObjectStore>,
