@@ -381,7 +381,7 @@ fn comparison(lhs: &Ix, op: BinaryOp, rhs: &Ix, table: &TableSchema, now: Clock)
     Ok(binary(l, df, r))
 }
 
-fn flip(op: BinaryOp) -> BinaryOp {
+pub(crate) fn flip(op: BinaryOp) -> BinaryOp {
     match op {
         BinaryOp::Gt => BinaryOp::Lt,
         BinaryOp::GtEq => BinaryOp::LtEq,

@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, Int64Array, UInt64Array};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, UInt64Array};
 use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::TimestampNanosecondType;
 use tidemark_catalog::{ColumnKind, FieldType};
@@ -25,7 +25,7 @@ use tidemark_storage::schema::{TableSchema, TIME_COLUMN};
 
 use super::super::value::{column_values, Value};
 use super::super::Env;
-use super::direct_pred::{Compiled, Num, Tri};
+use super::direct_pred::{Col, Compiled, Num, Tri};
 use super::plan::{AggFn, Plan};
 use super::pushdown::Windows;
 use super::scan::{self, Series};
@@ -236,58 +236,19 @@ fn field_name<'p>(plan: &'p Plan, table: &TableSchema, input: usize) -> Option<&
     matches!(table.column(name), Some((_, ColumnKind::Field(_)))).then_some(name)
 }
 
-/// Whether every aggregate is one the direct path computes, over a number field (or over a
-/// name the table lacks, which aggregates nothing).
+/// Whether the direct path computes every aggregate ([`Acc::computes`]), over a number field
+/// (or over a name the table lacks, which aggregates nothing).
 fn aggregates_apply(plan: &Plan, table: &TableSchema) -> bool {
     plan.aggs.iter().all(|a| {
-        matches!(
-            a.func,
-            AggFn::Count
-                | AggFn::Sum
-                | AggFn::Mean
-                | AggFn::Min
-                | AggFn::Max
-                | AggFn::First
-                | AggFn::Last
-                | AggFn::Spread
-        ) && plan.inputs.get(a.input).is_some_and(|i| {
-            matches!(i.cast, None | Some(DataType::Field))
-                && match table.column(&i.name) {
-                    Some((_, ColumnKind::Field(FieldType::Integer | FieldType::Float))) => true,
-                    Some(_) => false,
-                    None => true,
-                }
-        })
+        Acc::computes(&a.func)
+            && plan.inputs.get(a.input).is_some_and(|i| {
+                matches!(i.cast, None | Some(DataType::Field))
+                    && !matches!(
+                        table.column(&i.name),
+                        Some((_, k)) if !matches!(k, ColumnKind::Field(FieldType::Integer | FieldType::Float))
+                    )
+            })
     })
-}
-
-/// A field chunk, typed once rather than per row.
-enum Col<'a> {
-    Int(&'a Int64Array),
-    Float(&'a Float64Array),
-    Missing,
-}
-
-impl<'a> Col<'a> {
-    fn of(array: Option<&'a ArrayRef>) -> Self {
-        let Some(a) = array else {
-            return Col::Missing;
-        };
-        if let Some(i) = a.as_any().downcast_ref::<Int64Array>() {
-            return Col::Int(i);
-        }
-        a.as_any()
-            .downcast_ref::<Float64Array>()
-            .map_or(Col::Missing, Col::Float)
-    }
-
-    fn get(&self, row: usize) -> Option<Num> {
-        match self {
-            Col::Int(a) => (!a.is_null(row)).then(|| Num::I(a.value(row))),
-            Col::Float(a) => (!a.is_null(row)).then(|| Num::F(a.value(row))),
-            Col::Missing => None,
-        }
-    }
 }
 
 /// One aggregate's state over one window.
@@ -314,6 +275,21 @@ fn greater(a: Num, b: Num) -> bool {
 }
 
 impl Acc {
+    /// The aggregates [`Acc::add`] and [`Acc::finish`] know.
+    fn computes(func: &AggFn) -> bool {
+        matches!(
+            func,
+            AggFn::Count
+                | AggFn::Sum
+                | AggFn::Mean
+                | AggFn::Min
+                | AggFn::Max
+                | AggFn::First
+                | AggFn::Last
+                | AggFn::Spread
+        )
+    }
+
     fn add(&mut self, func: &AggFn, v: Num, t: i64) {
         self.n += 1;
         match func {
@@ -463,8 +439,12 @@ impl Ctx<'_> {
             .map_or_else(Vec::new, |run| tag_values(&run.key, &positions))
     }
 
-    fn cond_fields<'l>(&self, l: &'l Loaded, g: usize) -> Vec<Option<&'l ArrayRef>> {
-        self.cond.fields.iter().map(|f| l.chunk(g, f)).collect()
+    fn cond_fields<'l>(&self, l: &'l Loaded, g: usize) -> Vec<Col<'l>> {
+        self.cond
+            .fields
+            .iter()
+            .map(|f| Col::of(l.chunk(g, f)))
+            .collect()
     }
 
     /// One group's windows, as `pushdown::scan` gives them; `None` when too many.

@@ -26,18 +26,35 @@ impl Num {
     }
 }
 
-/// Row `i` of an integer or float field chunk; `None` when null or of another type.
-pub(crate) fn num_at(array: &ArrayRef, i: usize) -> Option<Num> {
-    if array.is_null(i) {
-        return None;
+/// A field chunk, typed once rather than per row: integers, floats, or nothing (absent, or
+/// a type no number is read from).
+pub(crate) enum Col<'a> {
+    Int(&'a Int64Array),
+    Float(&'a Float64Array),
+    Missing,
+}
+
+impl<'a> Col<'a> {
+    pub(crate) fn of(array: Option<&'a ArrayRef>) -> Self {
+        let Some(a) = array else {
+            return Col::Missing;
+        };
+        if let Some(i) = a.as_any().downcast_ref::<Int64Array>() {
+            return Col::Int(i);
+        }
+        a.as_any()
+            .downcast_ref::<Float64Array>()
+            .map_or(Col::Missing, Col::Float)
     }
-    if let Some(a) = array.as_any().downcast_ref::<Int64Array>() {
-        return Some(Num::I(a.value(i)));
+
+    /// Row `row`'s number; `None` when null.
+    pub(crate) fn get(&self, row: usize) -> Option<Num> {
+        match self {
+            Col::Int(a) => (!a.is_null(row)).then(|| Num::I(a.value(row))),
+            Col::Float(a) => (!a.is_null(row)).then(|| Num::F(a.value(row))),
+            Col::Missing => None,
+        }
     }
-    array
-        .as_any()
-        .downcast_ref::<Float64Array>()
-        .map(|a| Num::F(a.value(i)))
 }
 
 fn compare(op: BinaryOp, ord: Option<std::cmp::Ordering>) -> bool {
@@ -110,16 +127,6 @@ fn is_cmp(op: BinaryOp) -> bool {
     )
 }
 
-fn flip(op: BinaryOp) -> BinaryOp {
-    match op {
-        BinaryOp::Gt => BinaryOp::Lt,
-        BinaryOp::GtEq => BinaryOp::LtEq,
-        BinaryOp::Lt => BinaryOp::Gt,
-        BinaryOp::LtEq => BinaryOp::GtEq,
-        other => other,
-    }
-}
-
 impl Compiled {
     /// `rest` for `table`, or `None` when it needs the DataFusion path.
     pub(crate) fn new(rest: Option<&Ix>, table: &TableSchema) -> Option<Self> {
@@ -165,7 +172,9 @@ impl Compiled {
         }
         let (var, other, op) = match (lhs, rhs) {
             (Ix::VarRef(v), o) if !matches!(o, Ix::VarRef(_)) => (v, o, op),
-            (o, Ix::VarRef(v)) if !matches!(o, Ix::VarRef(_)) && !op.is_regex() => (v, o, flip(op)),
+            (o, Ix::VarRef(v)) if !matches!(o, Ix::VarRef(_)) && !op.is_regex() => {
+                (v, o, condition::flip(op))
+            }
             _ => return None,
         };
         if var.name.eq_ignore_ascii_case("time") {
@@ -257,19 +266,14 @@ impl Pred {
     }
 
     /// The condition for row `row` of a series with tags `tags`; `fields` are the chunks of
-    /// the fields by slot (`None`: the file lacks the field). A null never matches: there is
-    /// no negation in InfluxQL conditions, so SQL's unknown and false filter alike.
-    pub(crate) fn row(&self, tags: &[&str], fields: &[Option<&ArrayRef>], row: usize) -> bool {
+    /// the fields by slot. A null never matches: there is no negation in InfluxQL conditions,
+    /// so SQL's unknown and false filter alike.
+    pub(crate) fn row(&self, tags: &[&str], fields: &[Col<'_>], row: usize) -> bool {
         match self {
             Pred::Const(v) => *v,
             Pred::Tag(slot, test) => test.matches(tags.get(*slot).copied().unwrap_or("")),
             Pred::Field(slot, op, value) => {
-                let Some(v) = fields
-                    .get(*slot)
-                    .copied()
-                    .flatten()
-                    .and_then(|a| num_at(a, row))
-                else {
+                let Some(v) = fields.get(*slot).and_then(|c| c.get(row)) else {
                     return false;
                 };
                 let ord = match (v, value) {
