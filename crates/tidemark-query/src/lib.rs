@@ -148,6 +148,18 @@ pub struct TableInfo {
     pub arrow_schema: SchemaRef,
 }
 
+/// Prepares the direct path's series index of every new file as the engine adds files, until
+/// the query runtime stops.
+async fn prewarm(cache: Arc<direct::DirectCache>, engine: Arc<Engine>) {
+    let mut added = engine.watch_files();
+    loop {
+        cache.prewarm(&engine.files()).await;
+        if added.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
 /// SQL over buckets. One per server; cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct QueryEngine {
@@ -172,8 +184,12 @@ impl QueryEngine {
             engine.object_store(),
             config.direct_cache_bytes,
         ));
+        let runtime = runtime::QueryRuntime::new(config.threads, config.timeout)?;
+        if direct.enabled() {
+            runtime.spawn(prewarm(Arc::clone(&direct), Arc::clone(&engine)));
+        }
         Ok(Self {
-            runtime: runtime::QueryRuntime::new(config.threads, config.timeout)?,
+            runtime,
             session: session_config(&config),
             engine,
             env,

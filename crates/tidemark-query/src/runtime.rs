@@ -55,6 +55,11 @@ impl QueryRuntime {
         })
     }
 
+    /// Runs `fut` on the query runtime in the background, until it ends or the runtime stops.
+    pub(crate) fn spawn(&self, fut: impl Future<Output = ()> + Send + 'static) {
+        drop(self.handle.spawn(fut));
+    }
+
     /// Runs `fut` on the query runtime and waits for it from any runtime. Dropping the returned
     /// future cancels the work.
     pub(crate) async fn run<T: Send + 'static>(

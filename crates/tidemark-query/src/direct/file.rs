@@ -169,6 +169,64 @@ impl FileIndex {
         self.meta.schema().index_of(name).ok()
     }
 
+    /// The bytes of column `col` of row group `rg` (whose first file row is `first`) that rows
+    /// `ranges` need: the dictionary page if any, and the data pages holding those rows,
+    /// adjacent pages merged. A series is a few hundred rows of a page of thousands, so
+    /// fetching the whole column chunk copied megabytes per query. Without an offset index,
+    /// the whole chunk.
+    fn page_ranges(
+        &self,
+        rg: usize,
+        col: usize,
+        first: usize,
+        ranges: &[(usize, usize)],
+    ) -> Vec<std::ops::Range<u64>> {
+        let Some(chunk) = self
+            .meta
+            .metadata()
+            .row_groups()
+            .get(rg)
+            .and_then(|g| g.columns().get(col))
+        else {
+            return Vec::new();
+        };
+        let whole = || {
+            let (start, len) = chunk.byte_range();
+            vec![start..start + len]
+        };
+        let Some(pages) = self
+            .meta
+            .metadata()
+            .offset_index()
+            .and_then(|o| o.get(rg))
+            .and_then(|g| g.get(col))
+            .map(|o| o.page_locations())
+            .filter(|p| !p.is_empty())
+        else {
+            return whole();
+        };
+        let as_u64 = |v: i64| u64::try_from(v).unwrap_or(0);
+        let mut out: Vec<std::ops::Range<u64>> = Vec::new();
+        let mut push = |r: std::ops::Range<u64>| match out.last_mut() {
+            Some(last) if last.end == r.start => last.end = r.end,
+            _ => out.push(r),
+        };
+        if let Some(dict) = chunk.dictionary_page_offset() {
+            push(as_u64(dict)..as_u64(pages[0].offset));
+        }
+        for (i, page) in pages.iter().enumerate() {
+            let start = first + usize::try_from(page.first_row_index).unwrap_or(0);
+            let end = pages.get(i + 1).map_or(usize::MAX, |next| {
+                first + usize::try_from(next.first_row_index).unwrap_or(0)
+            });
+            if ranges.iter().any(|&(s, e)| s < end && e > start) {
+                let offset = as_u64(page.offset);
+                push(offset..offset + u64::try_from(page.compressed_page_size).unwrap_or(0));
+            }
+        }
+        out
+    }
+
     /// The rows `ranges` (sorted, disjoint, within row group `rg`, as file rows) of the named
     /// columns (those the file has), one array per column with the ranges' rows in order. Only
     /// the columns' chunks are fetched, and only the pages holding those rows are decoded.
@@ -186,17 +244,17 @@ impl FileIndex {
             .collect();
         roots.sort_unstable();
         roots.dedup();
-        let Some(group) = self.meta.metadata().row_groups().get(rg) else {
+        if rg >= self.meta.metadata().num_row_groups() {
             return Ok(Vec::new());
-        };
+        }
+        let (first, end) = (
+            self.row_groups.get(rg).copied().unwrap_or(0),
+            self.row_groups.get(rg + 1).copied().unwrap_or(0),
+        );
         // Flat schemas: a root column is the leaf of the same index.
         let byte_ranges: Vec<std::ops::Range<u64>> = roots
             .iter()
-            .filter_map(|&i| group.columns().get(i))
-            .map(|c| {
-                let (start, len) = c.byte_range();
-                start..start + len
-            })
+            .flat_map(|&i| self.page_ranges(rg, i, first, ranges))
             .collect();
         let path = ObjectPath::from(self.file.path.as_str());
         let parts = store
@@ -207,10 +265,6 @@ impl FileIndex {
             len: u64::try_from(self.file.size_bytes).unwrap_or(0),
             parts: byte_ranges.iter().map(|r| r.start).zip(parts).collect(),
         };
-        let (first, end) = (
-            self.row_groups.get(rg).copied().unwrap_or(0),
-            self.row_groups.get(rg + 1).copied().unwrap_or(0),
-        );
         let mut selectors = Vec::new();
         let mut at = first;
         for &(s, e) in ranges {
@@ -254,7 +308,6 @@ impl FileIndex {
 /// `at` of the file; `tags` are the tag columns by name, and `time` is read too. False when a
 /// run's times go backwards.
 fn cut_runs(batch: &RecordBatch, tags: &[String], at: usize, runs: &mut Vec<Run>) -> Result<bool> {
-    let mut sorted = true;
     let cols: Vec<&DictionaryArray<Int32Type>> = tags
         .iter()
         .map(|t| {
@@ -287,29 +340,68 @@ fn cut_runs(batch: &RecordBatch, tags: &[String], at: usize, runs: &mut Vec<Run>
             })
             .collect()
     };
-    for row in 0..batch.num_rows() {
-        // Within a batch the dictionary is shared, so equal keys mean equal values.
-        let same = if row == 0 {
-            runs.last().is_some_and(|r| *r.key == *key_at(0))
+    let n = batch.num_rows();
+    if n == 0 {
+        return Ok(true);
+    }
+    // Where a new series starts: column by column over the keys, in loops the compiler
+    // vectorises (a row-by-row test of every tag was most of an index build). Within a batch
+    // the dictionary is shared, so equal keys mean equal values.
+    let mut starts = vec![false; n];
+    for c in &cols {
+        let keys = c.keys();
+        let k = keys.values();
+        match keys.nulls().filter(|n| n.null_count() > 0) {
+            None => {
+                for (s, w) in starts[1..].iter_mut().zip(k.windows(2)) {
+                    *s |= w[0] != w[1];
+                }
+            }
+            // A null's key is arbitrary: two nulls are the same value whatever their keys.
+            Some(nulls) => {
+                for (i, s) in starts.iter_mut().enumerate().skip(1) {
+                    let (a, b) = (nulls.is_valid(i - 1), nulls.is_valid(i));
+                    *s |= a != b || (b && k[i] != k[i - 1]);
+                }
+            }
+        }
+    }
+    starts[0] = runs.last().is_none_or(|r| *r.key != *key_at(0));
+    let mut sorted = true;
+    for (s, w) in starts[1..].iter().zip(time.windows(2)) {
+        sorted &= *s || w[1] > w[0];
+    }
+    let mut row = 0;
+    while row < n {
+        let end = starts[row + 1..]
+            .iter()
+            .position(|s| *s)
+            .map_or(n, |p| row + 1 + p);
+        let span = &time[row..end];
+        let (lo, hi) = if sorted {
+            (span[0], span[span.len() - 1])
         } else {
-            cols.iter().all(|c| c.key(row) == c.key(row - 1))
+            (
+                span.iter().copied().min().unwrap_or(i64::MAX),
+                span.iter().copied().max().unwrap_or(i64::MIN),
+            )
         };
-        let t = time[row];
         match runs.last_mut() {
-            Some(r) if same => {
-                sorted &= t > r.max_time;
-                r.end = at + row + 1;
-                r.min_time = r.min_time.min(t);
-                r.max_time = r.max_time.max(t);
+            Some(r) if !starts[row] => {
+                sorted &= lo > r.max_time;
+                r.end = at + end;
+                r.min_time = r.min_time.min(lo);
+                r.max_time = r.max_time.max(hi);
             }
             _ => runs.push(Run {
                 key: key_at(row),
                 start: at + row,
-                end: at + row + 1,
-                min_time: t,
-                max_time: t,
+                end: at + end,
+                min_time: lo,
+                max_time: hi,
             }),
         }
+        row = end;
     }
     Ok(sorted)
 }

@@ -181,34 +181,57 @@ impl DirectCache {
     pub(crate) async fn indexes(&self, files: &[ParquetFile]) -> Result<Vec<Arc<FileIndex>>> {
         let mut out = Vec::with_capacity(files.len());
         for f in files {
-            let hit = {
-                let mut state = self.state();
-                state.tick += 1;
-                let tick = state.tick;
-                state.files.get_mut(&f.id).map(|e| {
-                    e.2 = tick;
-                    Arc::clone(&e.0)
-                })
-            };
-            let index = match hit {
-                Some(i) => i,
-                None => {
-                    let index = Arc::new(FileIndex::load(&self.store, f).await?);
-                    let bytes = index_bytes(&index);
-                    let mut state = self.state();
-                    state.tick += 1;
-                    let tick = state.tick;
-                    if let Some(old) = state.files.insert(f.id, (Arc::clone(&index), bytes, tick)) {
-                        state.bytes = state.bytes.saturating_sub(old.1);
-                    }
-                    state.bytes += bytes;
-                    state.evict(self.budget, tick);
-                    index
-                }
-            };
-            out.push(index);
+            out.push(self.index(f).await?);
         }
         Ok(out)
+    }
+
+    async fn index(&self, f: &ParquetFile) -> Result<Arc<FileIndex>> {
+        let hit = {
+            let mut state = self.state();
+            state.tick += 1;
+            let tick = state.tick;
+            state.files.get_mut(&f.id).map(|e| {
+                e.2 = tick;
+                Arc::clone(&e.0)
+            })
+        };
+        if let Some(index) = hit {
+            return Ok(index);
+        }
+        let index = Arc::new(FileIndex::load(&self.store, f).await?);
+        let bytes = index_bytes(&index);
+        let mut state = self.state();
+        state.tick += 1;
+        let tick = state.tick;
+        if let Some(old) = state.files.insert(f.id, (Arc::clone(&index), bytes, tick)) {
+            state.bytes = state.bytes.saturating_sub(old.1);
+        }
+        state.bytes += bytes;
+        state.evict(self.budget, tick);
+        Ok(index)
+    }
+
+    /// Builds the series indexes of `files` (newest data first) not cached yet, while indexes
+    /// take at most a quarter of the budget: reading a file's tag columns takes tens of
+    /// milliseconds, which the first query of a new file would otherwise wait for. A file that
+    /// fails here (compaction may have removed it) is left to the query that needs it.
+    pub(crate) async fn prewarm(&self, files: &[ParquetFile]) {
+        for f in files {
+            let (cached, indexed) = {
+                let state = self.state();
+                let indexed: usize = state.files.values().map(|e| e.1).sum();
+                (state.files.contains_key(&f.id), indexed)
+            };
+            if indexed >= self.budget / 4 {
+                return;
+            }
+            if !cached {
+                if let Err(e) = self.index(f).await {
+                    tracing::debug!(file = %f.path, error = %e, "series index not prepared");
+                }
+            }
+        }
     }
 
     /// Whether every file is sorted and no series has rows in two of them at overlapping

@@ -177,6 +177,7 @@ impl Engine {
                     .pending_deletes
                     .extend(files.iter().map(|f| (due, f.path.clone())));
             }
+            self.added_files();
             report.runs += 1;
             report.files_in += files.len();
             report.rows_out += merged.num_rows();

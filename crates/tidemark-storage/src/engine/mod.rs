@@ -122,6 +122,9 @@ pub struct Engine {
     /// One persistence at a time.
     persisting: tokio::sync::Mutex<()>,
     state: Mutex<State>,
+    /// Counts the times files were added (persistence, compaction), for readers that prepare
+    /// something per file ahead of queries.
+    files_added: tokio::sync::watch::Sender<u64>,
 }
 
 /// What opening the engine found.
@@ -170,6 +173,7 @@ impl Engine {
             gate: tokio::sync::RwLock::new(()),
             persisting: tokio::sync::Mutex::new(()),
             state: Mutex::new(state),
+            files_added: tokio::sync::watch::Sender::new(0),
         });
         let mut report = OpenReport {
             wal: wal_report,
@@ -260,6 +264,22 @@ impl Engine {
             batches,
             files,
         }))
+    }
+
+    /// Every persisted file, the newest data first.
+    pub fn files(&self) -> Vec<ParquetFile> {
+        let mut files: Vec<ParquetFile> = self.state().files.values().flatten().cloned().collect();
+        files.sort_by_key(|f| std::cmp::Reverse(f.max_time));
+        files
+    }
+
+    /// Changes whenever files are added.
+    pub fn watch_files(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.files_added.subscribe()
+    }
+
+    fn added_files(&self) {
+        self.files_added.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Forgets a deleted bucket: its buffered rows, its schemas, and its files (objects too).

@@ -210,6 +210,7 @@ impl Engine {
             state.frozen = None;
             state.frozen_cut = None;
         }
+        self.added_files();
         self.wal.checkpoint(last_seq).await?;
         Ok(report)
     }
