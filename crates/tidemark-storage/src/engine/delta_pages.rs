@@ -51,12 +51,19 @@ const MINI: usize = 32;
 
 /// Encodes `batch` as one Parquet file, as `ArrowWriter` would with `props` (Arrow schema in the
 /// metadata, row groups of `max_row_group_row_count` rows), except that Int64 and UInt64 columns
-/// that `props` delta-encode get byte-aligned pages. The schema must be flat.
+/// that `props` delta-encode without a dictionary, with zstd or no compression, get byte-aligned
+/// pages. The schema must be flat.
 pub(crate) fn encode(batch: &RecordBatch, props: WriterProperties) -> Result<Vec<u8>> {
     let schema = batch.schema();
     let parquet_schema = ArrowSchemaConverter::new()
         .with_coerce_types(props.coerce_types())
         .convert(&schema)?;
+    // One leaf per field, so that leaf `i` is field `i`'s.
+    if parquet_schema.num_columns() != schema.fields().len() {
+        return Err(Error::Internal(
+            "byte-aligned Parquet needs a flat schema".into(),
+        ));
+    }
     let mut props = props;
     add_encoded_arrow_schema_to_metadata(&schema, &mut props);
     // Which leaves are byte-aligned; their column writers write uncompressed (see the module
@@ -67,7 +74,12 @@ pub(crate) fn encode(batch: &RecordBatch, props: WriterProperties) -> Result<Vec
         let column = parquet_schema.column(i);
         byte_aligned[i] = matches!(field.data_type(), DataType::Int64 | DataType::UInt64)
             && props.encoding(column.path()) == Some(Encoding::DELTA_BINARY_PACKED)
-            && !props.dictionary_enabled(column.path());
+            && !props.dictionary_enabled(column.path())
+            // The codecs `BytePageWriter` applies.
+            && matches!(
+                props.compression(column.path()),
+                Compression::ZSTD(_) | Compression::UNCOMPRESSED
+            );
         if byte_aligned[i] {
             raw = raw.set_column_compression(column.path().clone(), Compression::UNCOMPRESSED);
         }
@@ -98,19 +110,11 @@ pub(crate) fn encode(batch: &RecordBatch, props: WriterProperties) -> Result<Vec
     while start < batch.num_rows() {
         let rows = batch.slice(start, rows_per_group.min(batch.num_rows() - start));
         let writers = factory.create_column_writers(group)?;
-        if writers.len() != schema.fields().len() {
-            return Err(Error::Internal(
-                "byte-aligned Parquet needs a flat schema".into(),
-            ));
-        }
         let mut row_group = file.next_row_group()?;
         for (i, (field, mut writer)) in schema.fields().iter().zip(writers).enumerate() {
             let array = rows.column(i);
             if byte_aligned[i] {
-                let descr =
-                    Arc::clone(parquet_schema.columns().get(i).ok_or_else(|| {
-                        Error::Internal(format!("no Parquet column for field {i}"))
-                    })?);
+                let descr = parquet_schema.column(i);
                 let codec = props.compression(descr.path());
                 let raw = &raw[usize::from(array.logical_null_count() == 0)];
                 let (chunk, close) = write_byte_aligned(descr, raw, codec, array.as_ref())?;
@@ -181,7 +185,7 @@ fn write_byte_aligned(
                 Compression::UNCOMPRESSED => None,
                 other => {
                     return Err(Error::Internal(format!(
-                        "byte-aligned pages are compressed with zstd or not at all, not {other}"
+                        "no byte-aligned pages for {other}"
                     )))
                 }
             },
