@@ -9,9 +9,9 @@
 //! to the entropy. The result is still plain `DELTA_BINARY_PACKED` (any block shape, offset and
 //! width from 0 to 64 is legal), so every Parquet reader reads it.
 //!
-//! Each page is written in whichever of three layouts compresses smallest: arrow-rs's own, and
-//! two of ours (see [`Layout`]), so a page is never larger than arrow-rs would have made it
-//! (short series, or wide deltas, can favour its layout).
+//! Each page is written in whichever layout compresses smallest: arrow-rs's own (which wide
+//! deltas favour), or ours (see [`Layout`]: nibbles, and bytes where series are short), so a page
+//! is never larger than arrow-rs would have made it.
 //!
 //! arrow-rs has no option for this, so the file is assembled here from its parts: arrow-rs
 //! column writers for every other column, and for each byte-aligned column a typed column writer
@@ -246,11 +246,20 @@ impl BytePageWriter<'_> {
             .split_at_checked(levels)
             .ok_or_else(|| corrupt("definition levels"))?;
         let values = decode(values, *num_values as usize)?;
-        for layout in [Layout::Nibbles, Layout::Bytes] {
+        let mut body = |layout| {
             let mut body = Vec::with_capacity(levels.len() + values.len() + 64);
             body.extend_from_slice(levels);
-            encode_values(&values, layout, &mut body);
+            let wide = encode_values(&values, layout, &mut body);
             bodies.push(body);
+            wide
+        };
+        // Each series boundary widens a miniblock of nibbles, which then compresses poorly:
+        // bytes win for series shorter than about 500 rows. Try them where more than 1 in 32
+        // miniblocks is wide (not on TSBS's 2,160-row series, where they cost 25% more CPU and
+        // never win).
+        let wide = body(Layout::Nibbles);
+        if wide * 32 > values.len() / MINI {
+            body(Layout::Bytes);
         }
         Ok(bodies)
     }
@@ -406,8 +415,9 @@ enum Layout {
 /// or a whole number of bytes wide, with the fixed min_delta of `layout` in every block: a
 /// delta is then always the same packed value, whatever the block. Deltas below min_delta wrap
 /// (as the format's arithmetic does), so they take 64 bits; the caller keeps arrow-rs's own page
-/// when that makes ours larger.
-fn encode_values(values: &[i64], layout: Layout, out: &mut Vec<u8>) {
+/// when that makes ours larger. Returns how many miniblocks are wider than the layout's usual
+/// 4 or 8 bits.
+fn encode_values(values: &[i64], layout: Layout, out: &mut Vec<u8>) -> usize {
     let (min, nibbles) = match layout {
         Layout::Nibbles => (-8i64, true),
         Layout::Bytes => (-128, false),
@@ -420,6 +430,7 @@ fn encode_values(values: &[i64], layout: Layout, out: &mut Vec<u8>) {
         .windows(2)
         .map(|w| w[1].wrapping_sub(w[0]).wrapping_sub(min) as u64)
         .collect();
+    let mut wide = 0;
     for block in deltas.chunks(BLOCK) {
         uleb(zigzag_encode(min), out);
         let minis: Vec<&[u64]> = block.chunks(MINI).collect();
@@ -435,6 +446,10 @@ fn encode_values(values: &[i64], layout: Layout, out: &mut Vec<u8>) {
             })
             .collect();
         out.extend(widths.iter().map(|&w| w as u8));
+        wide += widths
+            .iter()
+            .filter(|&&w| w > if nibbles { 4 } else { 8 })
+            .count();
         for (mini, &width) in minis.iter().zip(&widths) {
             // The last miniblock is padded to full length with zeros.
             let v = |i: usize| mini.get(i).copied().unwrap_or(0);
@@ -447,6 +462,7 @@ fn encode_values(values: &[i64], layout: Layout, out: &mut Vec<u8>) {
             }
         }
     }
+    wide
 }
 
 struct Reader<'a> {
@@ -610,14 +626,19 @@ mod tests {
             .collect()
     }
 
+    /// Series of random walks, as persistence sorts them, shrink whether long (nibbles) or
+    /// short (bytes).
     #[test]
     fn random_walks_shrink() {
         let mut rng = Rng::new(1);
-        // 50 series of 2,000 rows, as persistence sorts them.
-        let values: Vec<i64> = (0..50).flat_map(|_| random_walk(&mut rng, 2000)).collect();
-        let b = batch(vec![("i", Arc::new(Int64Array::from(values)) as ArrayRef)]);
-        let (ours, theirs) = roundtrip(&b, 20_000, 1 << 20);
-        assert!(ours < theirs, "{ours} vs {theirs}");
+        for (series, rows) in [(50, 2000), (1000, 60)] {
+            let values: Vec<i64> = (0..series)
+                .flat_map(|_| random_walk(&mut rng, rows))
+                .collect();
+            let b = batch(vec![("i", Arc::new(Int64Array::from(values)) as ArrayRef)]);
+            let (ours, theirs) = roundtrip(&b, 20_000, 1 << 20);
+            assert!(ours < theirs, "{rows}-row series: {ours} vs {theirs}");
+        }
     }
 
     #[test]
