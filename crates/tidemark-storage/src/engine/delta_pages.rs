@@ -1,4 +1,4 @@
-//! Byte-aligned `DELTA_BINARY_PACKED` pages for integer fields.
+//! Nibble- and byte-aligned `DELTA_BINARY_PACKED` pages for integer fields.
 //!
 //! Integer fields in TSBS-like data are random walks: per series, the deltas are small (mostly
 //! -3..3, about 2.15 bits of entropy). arrow-rs packs each miniblock of 32 deltas at the fewest

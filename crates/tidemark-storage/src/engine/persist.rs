@@ -59,18 +59,18 @@ pub(crate) fn date_of_day(day: i32) -> String {
 /// How persistence writes Int64 and UInt64 fields (every other column is written one way).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IntegerEncoding {
-    /// `DELTA_BINARY_PACKED` with whole-byte miniblocks (`delta_pages`) rather than arrow-rs's
-    /// bit-packed ones.
+    /// `DELTA_BINARY_PACKED` with nibble- or byte-aligned miniblocks and a fixed min_delta
+    /// (`delta_pages`) where that compresses smaller than arrow-rs's bit-packed ones.
     pub byte_aligned: bool,
     /// The zstd level of these columns.
     pub zstd_level: i32,
 }
 
 impl IntegerEncoding {
-    /// What persistence and compaction write. Level 1: on these pages zstd's low levels spend
-    /// bits on short matches that higher ones (up to 12) do not avoid either; only the
-    /// optimal-parsing levels (15 and up) gain a few percent more, at 5 to 10 times the CPU
-    /// (`persist/encode_parquet` bench).
+    /// What persistence and compaction write. Level 1: on these pages zstd spends bits on short
+    /// matches, which levels 2 to 12 do no better at (their files are 2 to 4% larger); only the
+    /// optimal-parsing levels (15 and up) are smaller, by 3.5%, at 5 to 10 times the encode CPU
+    /// (`persist/encode_parquet` bench on TSBS data).
     pub const PERSIST: Self = Self {
         byte_aligned: true,
         zstd_level: 1,
