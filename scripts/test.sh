@@ -16,6 +16,8 @@ export TIDEMARK_TEST_POSTGRES_URL
 
 step "Python venv with the real client libraries"
 venv="$(scripts/python-venv.sh | tail -n 1)"
+# The storage crate's Parquet tests check that pyarrow reads what persistence writes.
+export TIDEMARK_TEST_PYTHON="$venv/bin/python"
 
 step "the InfluxDB 1.x shell for the v1 /query compatibility tests"
 scripts/influx-cli.sh >/dev/null

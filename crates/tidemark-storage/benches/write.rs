@@ -2,8 +2,6 @@
 //! persistence does before encoding Parquet.
 //!
 //! `cargo bench -p tidemark-storage --bench write`
-//!
-//! (Parquet encoding is not measured on its own: `encode_parquet` is private to the crate.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fixture;
@@ -11,9 +9,12 @@ mod fixture;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use arrow::array::RecordBatch;
 use arrow::compute::concat_batches;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tidemark_storage::dedupe::sort_dedupe;
+use tidemark_storage::engine::{encode_parquet_with, IntegerEncoding};
 use tokio::runtime::Runtime;
 
 use tidemark_tsbs::CpuOnly;
@@ -72,12 +73,10 @@ fn write_body(c: &mut Criterion) {
     group.finish();
 }
 
-/// `persist/sort_dedupe`: sorting a 216,000-row batch (100 hosts × 6 h) by series and time, as
-/// persistence does. The batch is the engine's own buffer after the writes, concatenated: the
-/// real schema (dictionary tags, Int64 fields, nanosecond timestamps) with rows in arrival
-/// (time-major) order, the worst case for the sort.
-fn persist_sort_dedupe(c: &mut Criterion) {
-    let rt = runtime();
+/// The engine's own buffer after writing 100 hosts × 6 h (216,000 rows), concatenated: the real
+/// schema (dictionary tags, Int64 fields, nanosecond timestamps) with rows in arrival
+/// (time-major) order. Also the table's sort key.
+fn six_hours(rt: &Runtime) -> (RecordBatch, Vec<String>) {
     let f = rt.block_on(fixture::open());
     let bucket = rt.block_on(f.bucket("b"));
     let mut gen = CpuOnly::tsbs(HOSTS);
@@ -92,9 +91,24 @@ fn persist_sort_dedupe(c: &mut Criterion) {
         .unwrap()
         .unwrap();
     let schema = std::sync::Arc::clone(data.schema.arrow_schema());
-    let sort_key = data.schema.sort_key();
+    let sort_key = data
+        .schema
+        .sort_key()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     let batch = concat_batches(&schema, &data.batches).unwrap();
     assert_eq!(batch.num_rows(), HOSTS * SIX_HOURS_EPOCHS);
+    (batch, sort_key)
+}
+
+/// `persist/sort_dedupe`: sorting the 216,000-row batch by series and time, as persistence does;
+/// time-major arrival order is the worst case for the sort.
+fn persist_sort_dedupe(c: &mut Criterion) {
+    let rt = runtime();
+    let (batch, sort_key) = six_hours(&rt);
+    let sort_key: Vec<&str> = sort_key.iter().map(String::as_str).collect();
+    let schema = batch.schema();
     let batches = [batch];
     // No duplicates in TSBS data: every row survives.
     assert_eq!(
@@ -112,6 +126,70 @@ fn persist_sort_dedupe(c: &mut Criterion) {
     group.finish();
 }
 
+/// `persist/encode_parquet/*`: encoding the sorted 216,000-row batch as one Parquet file, as
+/// persistence does (`persist`), and as it did before integer fields were byte-aligned
+/// (`arrow_rs`). Prints each file's size in bytes per integer field value; the throughput is
+/// in integer field values (rows × 10 fields).
+fn persist_encode(c: &mut Criterion) {
+    let rt = runtime();
+    let (batch, sort_key) = six_hours(&rt);
+    let sort_key: Vec<&str> = sort_key.iter().map(String::as_str).collect();
+    let sorted = sort_dedupe(&batch.schema(), &sort_key, &[batch]).unwrap();
+    let values = sorted
+        .schema()
+        .fields()
+        .iter()
+        .filter(|f| f.data_type() == &arrow::datatypes::DataType::Int64)
+        .count()
+        * sorted.num_rows();
+    assert_eq!(values, HOSTS * SIX_HOURS_EPOCHS * 10);
+
+    let mut variants = vec![
+        ("arrow_rs".to_owned(), IntegerEncoding::ARROW_RS),
+        ("persist".to_owned(), IntegerEncoding::PERSIST),
+    ];
+    // More zstd levels to compare, both ways: TIDEMARK_BENCH_ZSTD_LEVELS=1,9,19
+    let levels = std::env::var("TIDEMARK_BENCH_ZSTD_LEVELS").unwrap_or_default();
+    for level in levels.split(',').filter(|l| !l.is_empty()) {
+        let zstd_level: i32 = level.parse().expect("a zstd level");
+        for byte_aligned in [false, true] {
+            let name = if byte_aligned {
+                "byte_aligned"
+            } else {
+                "arrow_rs"
+            };
+            variants.push((
+                format!("{name}_zstd{zstd_level}"),
+                IntegerEncoding {
+                    byte_aligned,
+                    zstd_level,
+                },
+            ));
+        }
+    }
+    let mut group = c.benchmark_group("persist/encode_parquet");
+    group.throughput(Throughput::Elements(values as u64));
+    for (name, encoding) in variants {
+        let file = bytes::Bytes::from(encode_parquet_with(&sorted, encoding).unwrap());
+        let bytes = file.len();
+        let read: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(concat_batches(&sorted.schema(), &read).unwrap(), sorted);
+        eprintln!(
+            "persist/encode_parquet/{name}: {bytes} bytes, {:.4} bytes per integer field value",
+            bytes as f64 / values as f64
+        );
+        group.bench_function(&name, |b| {
+            b.iter(|| encode_parquet_with(black_box(&sorted), encoding).unwrap())
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     // Small samples: the suite should take a few minutes, not tens.
@@ -119,6 +197,6 @@ criterion_group! {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(5))
         .sample_size(20);
-    targets = write_body, persist_sort_dedupe
+    targets = write_body, persist_sort_dedupe, persist_encode
 }
 criterion_main!(benches);

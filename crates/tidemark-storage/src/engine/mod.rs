@@ -3,6 +3,7 @@
 
 mod apply;
 mod compact;
+mod delta_pages;
 mod persist;
 mod validate;
 
@@ -21,7 +22,7 @@ use crate::schema::TableSchema;
 use crate::wal::{Wal, WalConfig};
 
 pub use compact::{CompactConfig, CompactReport};
-pub use persist::{PersistConfig, PersistReport};
+pub use persist::{encode_parquet_with, IntegerEncoding, PersistConfig, PersistReport};
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {

@@ -1,0 +1,910 @@
+//! Nibble- and byte-aligned `DELTA_BINARY_PACKED` pages for integer fields.
+//!
+//! Integer fields in TSBS-like data are random walks: per series, the deltas are small (mostly
+//! -3..3, about 2.15 bits of entropy). arrow-rs packs each miniblock of 32 deltas at the fewest
+//! bits that hold them (3 or 4 here) with a per-block offset (min_delta), and zstd cannot
+//! compress that further: symbols straddle byte boundaries and change meaning from block to
+//! block. Packed at whole nibbles or bytes with a fixed offset instead, every delta is the same
+//! byte (or the same half of a byte) wherever it occurs, and zstd's entropy coder brings it close
+//! to the entropy. The result is still plain `DELTA_BINARY_PACKED` (any block shape, offset and
+//! width from 0 to 64 is legal), so every Parquet reader reads it.
+//!
+//! Each page is written in whichever layout compresses smallest: arrow-rs's own (which wide
+//! deltas favour), or ours (see [`Layout`]: nibbles, and bytes where series are short), so a page
+//! is never larger than arrow-rs would have made it.
+//!
+//! arrow-rs has no option for this, so the file is assembled here from its parts: arrow-rs
+//! column writers for every other column, and for each byte-aligned column a typed column writer
+//! whose pages go through [`BytePageWriter`]. That writer decodes each page's values (the ones
+//! arrow-rs just encoded), encodes them again, compresses, and hands the page to the ordinary
+//! `SerializedPageWriter`. The values are the same, so page statistics, row counts and the page
+//! index stay right; page offsets and sizes come from the inner writer.
+//!
+//! The column writer itself writes these columns uncompressed (compressing the bit-packed page
+//! only to undo it would waste CPU): [`BytePageWriter`] compresses, and the chunk's metadata then
+//! names the codec the file's properties ask for.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Int64Type, UInt64Type};
+use bytes::Bytes;
+use parquet::arrow::arrow_writer::{compute_leaves, ArrowRowGroupWriterFactory};
+use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowSchemaConverter};
+use parquet::basic::{Compression, Encoding};
+use parquet::column::page::{CompressedPage, Page, PageWriteSpec, PageWriter};
+use parquet::column::writer::{get_column_writer, ColumnCloseResult, ColumnWriter};
+use parquet::errors::{ParquetError, Result as PqResult};
+use parquet::file::properties::WriterProperties;
+use parquet::file::writer::{SerializedFileWriter, SerializedPageWriter, TrackedWrite};
+use parquet::schema::types::ColumnDescPtr;
+
+use crate::error::{Error, Result};
+
+/// Values per block and per miniblock in our layouts. Every block starts with its min_delta
+/// and one width byte per miniblock; large blocks make those headers rare and their runs of
+/// equal width bytes cheap to compress, while 32-value miniblocks keep a wide delta (a series
+/// boundary) from widening many others.
+const BLOCK: usize = 4096;
+const MINI: usize = 32;
+
+/// Encodes `batch` as one Parquet file, as `ArrowWriter` would with `props` (Arrow schema in the
+/// metadata, row groups of `max_row_group_row_count` rows), except that Int64 and UInt64 columns
+/// that `props` delta-encode without a dictionary, with zstd or no compression, get byte-aligned
+/// pages. The schema must be flat.
+pub(crate) fn encode(batch: &RecordBatch, props: WriterProperties) -> Result<Vec<u8>> {
+    let schema = batch.schema();
+    let parquet_schema = ArrowSchemaConverter::new()
+        .with_coerce_types(props.coerce_types())
+        .convert(&schema)?;
+    // One leaf per field, so that leaf `i` is field `i`'s.
+    if parquet_schema.num_columns() != schema.fields().len() {
+        return Err(Error::Internal(
+            "byte-aligned Parquet needs a flat schema".into(),
+        ));
+    }
+    let mut props = props;
+    add_encoded_arrow_schema_to_metadata(&schema, &mut props);
+    // Which leaves are byte-aligned; their column writers write uncompressed (see the module
+    // comment).
+    let mut byte_aligned = vec![false; schema.fields().len()];
+    let mut raw = props.clone().into_builder();
+    for (i, field) in schema.fields().iter().enumerate() {
+        let column = parquet_schema.column(i);
+        byte_aligned[i] = matches!(field.data_type(), DataType::Int64 | DataType::UInt64)
+            && props.encoding(column.path()) == Some(Encoding::DELTA_BINARY_PACKED)
+            && !props.dictionary_enabled(column.path())
+            // The codecs `BytePageWriter` applies.
+            && matches!(
+                props.compression(column.path()),
+                Compression::ZSTD(_) | Compression::UNCOMPRESSED
+            );
+        if byte_aligned[i] {
+            raw = raw.set_column_compression(column.path().clone(), Compression::UNCOMPRESSED);
+        }
+    }
+    // arrow-rs checks page limits every `write_batch_size` rows of a column with nulls, but
+    // every page's worth of rows without; given definition levels, the column writer always
+    // does the former. So columns without nulls get properties that say the latter: pages then
+    // break where arrow-rs breaks them.
+    let raw = [
+        Arc::new(raw.clone().build()),
+        Arc::new(
+            raw.set_write_batch_size(props.data_page_row_count_limit())
+                .build(),
+        ),
+    ];
+    let rows_per_group = props.max_row_group_row_count().unwrap_or(usize::MAX).max(1);
+
+    let props = Arc::new(props);
+    let mut out = Vec::new();
+    let mut file = SerializedFileWriter::new(
+        &mut out,
+        parquet_schema.root_schema_ptr(),
+        Arc::clone(&props),
+    )?;
+    let factory = ArrowRowGroupWriterFactory::new(&file, Arc::clone(&schema));
+    let mut start = 0;
+    let mut group = 0;
+    while start < batch.num_rows() {
+        let rows = batch.slice(start, rows_per_group.min(batch.num_rows() - start));
+        let writers = factory.create_column_writers(group)?;
+        let mut row_group = file.next_row_group()?;
+        for (i, (field, mut writer)) in schema.fields().iter().zip(writers).enumerate() {
+            let array = rows.column(i);
+            if byte_aligned[i] {
+                let descr = parquet_schema.column(i);
+                let codec = props.compression(descr.path());
+                let raw = &raw[usize::from(array.logical_null_count() == 0)];
+                let (chunk, close) = write_byte_aligned(descr, raw, codec, array.as_ref())?;
+                row_group.append_column(&chunk, close)?;
+            } else {
+                for leaf in compute_leaves(field, array)? {
+                    writer.write(&leaf)?;
+                }
+                writer.close()?.append_to_row_group(&mut row_group)?;
+            }
+        }
+        row_group.close()?;
+        start += rows.num_rows();
+        group += 1;
+    }
+    file.close()?;
+    Ok(out)
+}
+
+/// Writes one Int64 or UInt64 column chunk through [`BytePageWriter`], into memory: the chunk's
+/// bytes and what `SerializedRowGroupWriter::append_column` needs to place them.
+fn write_byte_aligned(
+    descr: ColumnDescPtr,
+    raw: &Arc<WriterProperties>,
+    codec: Compression,
+    array: &dyn Array,
+) -> Result<(Bytes, ColumnCloseResult)> {
+    // UInt64 is stored as INT64 bit for bit, as arrow-rs stores it; statistics still order it
+    // as unsigned, from the column's logical type.
+    let values: &[i64] = match array.data_type() {
+        DataType::Int64 => array.as_primitive::<Int64Type>().values(),
+        DataType::UInt64 => array
+            .as_primitive::<UInt64Type>()
+            .values()
+            .inner()
+            .typed_data::<i64>(),
+        other => return Err(Error::Internal(format!("not an integer column: {other}"))),
+    };
+    let nullable = descr.max_def_level() > 0;
+    let nulls = array.logical_nulls().filter(|n| n.null_count() > 0);
+    let (values, def_levels) = match (nullable, nulls) {
+        (false, Some(_)) => {
+            return Err(Error::Internal(format!(
+                "nulls in the required column {}",
+                descr.path()
+            )))
+        }
+        (false, None) => (Cow::Borrowed(values), None),
+        (true, Some(nulls)) => (
+            Cow::Owned(nulls.valid_indices().map(|i| values[i]).collect()),
+            Some(nulls.iter().map(i16::from).collect::<Vec<_>>()),
+        ),
+        (true, None) => (Cow::Borrowed(values), Some(vec![1i16; values.len()])),
+    };
+    let mut sink = TrackedWrite::new(Vec::new());
+    let mut close = {
+        let pages = BytePageWriter {
+            inner: Box::new(SerializedPageWriter::new(&mut sink)),
+            compressor: match codec {
+                Compression::ZSTD(level) => Some(
+                    zstd::bulk::Compressor::new(level.compression_level()).map_err(|source| {
+                        Error::Io {
+                            context: "zstd compressor".into(),
+                            source,
+                        }
+                    })?,
+                ),
+                Compression::UNCOMPRESSED => None,
+                other => {
+                    return Err(Error::Internal(format!(
+                        "no byte-aligned pages for {other}"
+                    )))
+                }
+            },
+            def_levels: nullable,
+        };
+        let mut writer = get_column_writer(descr, Arc::clone(raw), Box::new(pages));
+        let ColumnWriter::Int64ColumnWriter(typed) = &mut writer else {
+            return Err(Error::Internal("an integer field is not INT64".into()));
+        };
+        typed.write_batch(&values, def_levels.as_deref(), None)?;
+        writer.close()?
+    };
+    // The column writer wrote (and described) the chunk as uncompressed; the pages are `codec`.
+    close.metadata = close
+        .metadata
+        .into_builder()
+        .set_compression(codec)
+        .build()?;
+    Ok((Bytes::from(sink.into_inner()?), close))
+}
+
+/// A `PageWriter` that re-encodes uncompressed v1 `DELTA_BINARY_PACKED` data pages byte-aligned
+/// and compresses every page (zstd, or not at all when `compressor` is `None`) before the inner
+/// writer writes it.
+struct BytePageWriter<'a> {
+    inner: Box<dyn PageWriter + 'a>,
+    compressor: Option<zstd::bulk::Compressor<'static>>,
+    /// Whether data pages start with definition levels (the column is nullable).
+    def_levels: bool,
+}
+
+impl BytePageWriter<'_> {
+    /// The bodies `page` may be written with: its own, and for a v1 `DELTA_BINARY_PACKED` data
+    /// page the same levels and values in each of our layouts.
+    fn bodies(&self, page: &Page) -> PqResult<Vec<Vec<u8>>> {
+        let mut bodies = vec![page.buffer().to_vec()];
+        let Page::DataPage {
+            buf,
+            num_values,
+            encoding: Encoding::DELTA_BINARY_PACKED,
+            ..
+        } = page
+        else {
+            return Ok(bodies);
+        };
+        // A v1 page: repetition levels (none: the schema is flat), then definition levels as a
+        // 4-byte length and their RLE data when the column is nullable, then the values.
+        let levels = if self.def_levels {
+            let len = buf
+                .get(..4)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .ok_or_else(|| corrupt("definition levels"))?;
+            4 + u32::from_le_bytes(len) as usize
+        } else {
+            0
+        };
+        let (levels, values) = buf
+            .split_at_checked(levels)
+            .ok_or_else(|| corrupt("definition levels"))?;
+        let values = decode(values, *num_values as usize)?;
+        let mut body = |layout| {
+            let mut body = Vec::with_capacity(levels.len() + values.len() + 64);
+            body.extend_from_slice(levels);
+            let wide = encode_values(&values, layout, &mut body);
+            bodies.push(body);
+            wide
+        };
+        // Each series boundary widens a miniblock of nibbles, which then compresses poorly:
+        // bytes win for series shorter than about 500 rows. Try them where more than 1 in 32
+        // miniblocks is wide (not on TSBS's 2,160-row series, where they cost 25% more CPU and
+        // never win).
+        let wide = body(Layout::Nibbles);
+        if wide * 32 > values.len() / MINI {
+            body(Layout::Bytes);
+        }
+        Ok(bodies)
+    }
+}
+
+impl PageWriter for BytePageWriter<'_> {
+    fn write_page(&mut self, page: CompressedPage) -> PqResult<PageWriteSpec> {
+        let page = page.compressed_page();
+        // The smallest body once compressed (the first of equals: arrow-rs's own).
+        let mut best: Option<(usize, Vec<u8>)> = None;
+        for body in self.bodies(page)? {
+            let uncompressed = body.len();
+            let buf = match self.compressor.as_mut() {
+                Some(c) => c
+                    .compress(&body)
+                    .map_err(|e| ParquetError::External(Box::new(e)))?,
+                None => body,
+            };
+            if best.as_ref().is_none_or(|(_, b)| buf.len() < b.len()) {
+                best = Some((uncompressed, buf));
+            }
+        }
+        let Some((uncompressed, buf)) = best else {
+            return Err(ParquetError::General("no page body".into()));
+        };
+        let buf = Bytes::from(buf);
+        let page = match page.clone() {
+            Page::DataPage {
+                num_values,
+                encoding,
+                def_level_encoding,
+                rep_level_encoding,
+                statistics,
+                ..
+            } => Page::DataPage {
+                buf,
+                num_values,
+                encoding,
+                def_level_encoding,
+                rep_level_encoding,
+                statistics,
+            },
+            Page::DictionaryPage {
+                num_values,
+                encoding,
+                is_sorted,
+                ..
+            } => Page::DictionaryPage {
+                buf,
+                num_values,
+                encoding,
+                is_sorted,
+            },
+            Page::DataPageV2 { .. } => {
+                return Err(ParquetError::General(
+                    "byte-aligned columns are written with v1 data pages".into(),
+                ))
+            }
+        };
+        self.inner
+            .write_page(CompressedPage::new(page, uncompressed))
+    }
+
+    fn close(&mut self) -> PqResult<()> {
+        self.inner.close()
+    }
+}
+
+fn corrupt(what: &str) -> ParquetError {
+    ParquetError::General(format!("DELTA_BINARY_PACKED page: bad {what}"))
+}
+
+/// Reads a `DELTA_BINARY_PACKED` values section of at most `max_values` values (arrow-rs's, or
+/// ours: any block and miniblock sizes the format allows).
+fn decode(buf: &[u8], max_values: usize) -> PqResult<Vec<i64>> {
+    let mut r = Reader { buf, pos: 0 };
+    let block = r.uleb()? as usize;
+    let miniblocks = r.uleb()? as usize;
+    let total = r.uleb()? as usize;
+    let first = zigzag_decode(r.uleb()?);
+    // Bounded so that no size below overflows (arrow-rs writes 128).
+    if block == 0
+        || block > 1 << 24
+        || !block.is_multiple_of(128)
+        || miniblocks == 0
+        || miniblocks > block
+        || !block.is_multiple_of(miniblocks * 32)
+    {
+        return Err(corrupt("block size"));
+    }
+    if total > max_values {
+        return Err(corrupt("value count"));
+    }
+    let per_mini = block / miniblocks;
+    let mut out = Vec::with_capacity(total);
+    if total == 0 {
+        return Ok(out);
+    }
+    out.push(first);
+    let mut last = first;
+    while out.len() < total {
+        let min_delta = zigzag_decode(r.uleb()?);
+        let widths = r.take(miniblocks)?;
+        for &width in widths {
+            if out.len() == total {
+                break;
+            }
+            let width = usize::from(width);
+            if width > 64 {
+                return Err(corrupt("bit width"));
+            }
+            let packed = r.take(per_mini * width / 8)?;
+            let n = per_mini.min(total - out.len());
+            let mask = if width == 64 {
+                u64::MAX
+            } else {
+                (1u64 << width) - 1
+            };
+            // Little-endian bit packing: value i is bits [i * width, (i + 1) * width).
+            let mut acc: u128 = 0;
+            let mut bits = 0;
+            let mut bytes = packed.iter();
+            for _ in 0..n {
+                while bits < width {
+                    acc |= u128::from(*bytes.next().ok_or_else(|| corrupt("miniblock"))?) << bits;
+                    bits += 8;
+                }
+                let delta = (acc as u64 & mask) as i64;
+                acc >>= width;
+                bits -= width;
+                last = last.wrapping_add(min_delta).wrapping_add(delta);
+                out.push(last);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// How [`encode_values`] packs deltas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// min_delta -8 and 4-bit miniblocks where the deltas fit -8..=7: a byte is a pair of
+    /// deltas, whose joint distribution zstd's byte-wise entropy coder then captures. Best for
+    /// long series of small steps; a miniblock with a larger delta (a series boundary) is a
+    /// whole number of bytes wide, 64 bits when the delta is below -8.
+    Nibbles,
+    /// min_delta -128 and 8-bit miniblocks where the deltas fit a signed byte: one delta per
+    /// byte. Series boundaries up to ±128 cost nothing special, so short series favour it.
+    Bytes,
+}
+
+/// Writes `values` as a `DELTA_BINARY_PACKED` values section whose miniblocks are 0 or 4 bits
+/// or a whole number of bytes wide, with the fixed min_delta of `layout` in every block: a
+/// delta is then always the same packed value, whatever the block. Deltas below min_delta wrap
+/// (as the format's arithmetic does), so they take 64 bits; the caller keeps arrow-rs's own page
+/// when that makes ours larger. Returns how many miniblocks are wider than the layout's usual
+/// 4 or 8 bits.
+fn encode_values(values: &[i64], layout: Layout, out: &mut Vec<u8>) -> usize {
+    let (min, nibbles) = match layout {
+        Layout::Nibbles => (-8i64, true),
+        Layout::Bytes => (-128, false),
+    };
+    uleb(BLOCK as u64, out);
+    uleb((BLOCK / MINI) as u64, out);
+    uleb(values.len() as u64, out);
+    uleb(zigzag_encode(values.first().copied().unwrap_or(0)), out);
+    let deltas: Vec<u64> = values
+        .windows(2)
+        .map(|w| w[1].wrapping_sub(w[0]).wrapping_sub(min) as u64)
+        .collect();
+    let mut wide = 0;
+    for block in deltas.chunks(BLOCK) {
+        uleb(zigzag_encode(min), out);
+        let minis: Vec<&[u64]> = block.chunks(MINI).collect();
+        let widths: Vec<usize> = (0..BLOCK / MINI)
+            .map(|m| {
+                let Some(mini) = minis.get(m) else { return 0 };
+                let max = mini.iter().copied().max().unwrap_or(0);
+                match 64 - max.leading_zeros() as usize {
+                    0 => 0,
+                    1..=4 if nibbles => 4,
+                    bits => bits.div_ceil(8) * 8,
+                }
+            })
+            .collect();
+        out.extend(widths.iter().map(|&w| w as u8));
+        wide += widths
+            .iter()
+            .filter(|&&w| w > if nibbles { 4 } else { 8 })
+            .count();
+        for (mini, &width) in minis.iter().zip(&widths) {
+            // The last miniblock is padded to full length with zeros.
+            let v = |i: usize| mini.get(i).copied().unwrap_or(0);
+            if width == 4 {
+                out.extend((0..MINI / 2).map(|i| (v(2 * i) | v(2 * i + 1) << 4) as u8));
+            } else {
+                for i in 0..MINI {
+                    out.extend_from_slice(&v(i).to_le_bytes()[..width / 8]);
+                }
+            }
+        }
+    }
+    wide
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> PqResult<&'a [u8]> {
+        let end = self.pos.checked_add(n).ok_or_else(|| corrupt("length"))?;
+        let bytes = self
+            .buf
+            .get(self.pos..end)
+            .ok_or_else(|| corrupt("length"))?;
+        self.pos = end;
+        Ok(bytes)
+    }
+
+    fn uleb(&mut self) -> PqResult<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *self.take(1)?.first().ok_or_else(|| corrupt("varint"))?;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(corrupt("varint"))
+    }
+}
+
+fn uleb(mut v: u64, out: &mut Vec<u8>) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn zigzag_encode(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn zigzag_decode(v: u64) -> i64 {
+    (v >> 1) as i64 ^ -((v & 1) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, UInt64Array};
+    use arrow::datatypes::{DataType, Field, Schema};
+    use bytes::Bytes;
+    use parquet::arrow::arrow_reader::{
+        ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
+    };
+    use parquet::arrow::ArrowWriter;
+    use parquet::basic::{Compression, Encoding, ZstdLevel};
+    use parquet::file::metadata::PageIndexPolicy;
+    use parquet::file::properties::{EnabledStatistics, WriterProperties};
+    use tidemark_tsbs::Rng;
+
+    use super::{decode, encode, encode_values, Layout};
+    use crate::engine::persist::encode_parquet;
+
+    /// The properties persistence uses, with small pages and row groups so that tests cover
+    /// many of both.
+    fn props(schema: &Schema, page_rows: usize, group_rows: usize) -> WriterProperties {
+        let mut b = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_statistics_enabled(EnabledStatistics::Page)
+            .set_data_page_row_count_limit(page_rows)
+            .set_write_batch_size(page_rows.min(1024))
+            .set_max_row_group_row_count(Some(group_rows));
+        for f in schema.fields() {
+            if matches!(f.data_type(), DataType::Int64 | DataType::UInt64) {
+                b = b
+                    .set_column_dictionary_enabled(f.name().as_str().into(), false)
+                    .set_column_encoding(f.name().as_str().into(), Encoding::DELTA_BINARY_PACKED);
+            }
+        }
+        b.build()
+    }
+
+    fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+        RecordBatch::try_from_iter_with_nullable(columns.into_iter().map(|(n, a)| (n, a, true)))
+            .unwrap()
+    }
+
+    fn read(file: &[u8]) -> RecordBatch {
+        let file = Bytes::copy_from_slice(file);
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        let schema = Arc::clone(reader.schema());
+        let batches: Vec<_> = reader.build().unwrap().map(|b| b.unwrap()).collect();
+        arrow::compute::concat_batches(&schema, &batches).unwrap()
+    }
+
+    /// Writes `batch` both ways and checks that arrow-rs reads ours back identically, with the
+    /// same statistics, pages and page index as arrow-rs's own file.
+    fn roundtrip(batch: &RecordBatch, page_rows: usize, group_rows: usize) -> (usize, usize) {
+        let ours = encode(batch, props(&batch.schema(), page_rows, group_rows)).unwrap();
+        let mut theirs = Vec::new();
+        let mut w = ArrowWriter::try_new(
+            &mut theirs,
+            batch.schema(),
+            Some(props(&batch.schema(), page_rows, group_rows)),
+        )
+        .unwrap();
+        w.write(batch).unwrap();
+        w.close().unwrap();
+        assert_eq!(&read(&ours), batch);
+
+        let meta = |file: &[u8]| {
+            ParquetRecordBatchReaderBuilder::try_new_with_options(
+                Bytes::copy_from_slice(file),
+                ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Required),
+            )
+            .unwrap()
+            .metadata()
+            .as_ref()
+            .clone()
+        };
+        let (a, b) = (meta(&ours), meta(&theirs));
+        assert_eq!(a.num_row_groups(), b.num_row_groups());
+        for (ra, rb) in a.row_groups().iter().zip(b.row_groups()) {
+            assert_eq!(ra.num_rows(), rb.num_rows());
+            for (ca, cb) in ra.columns().iter().zip(rb.columns()) {
+                assert_eq!(ca.statistics(), cb.statistics());
+                assert_eq!(ca.num_values(), cb.num_values());
+                assert_eq!(ca.compression(), cb.compression());
+                assert_eq!(
+                    ca.encodings().collect::<Vec<_>>(),
+                    cb.encodings().collect::<Vec<_>>()
+                );
+            }
+        }
+        assert_eq!(a.column_index(), b.column_index());
+        let (oa, ob) = (a.offset_index().unwrap(), b.offset_index().unwrap());
+        for (ga, gb) in oa.iter().zip(ob) {
+            for (pa, pb) in ga.iter().zip(gb) {
+                let rows = |p: &parquet::file::page_index::offset_index::OffsetIndexMetaData| {
+                    p.page_locations()
+                        .iter()
+                        .map(|l| l.first_row_index)
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(rows(pa), rows(pb));
+            }
+        }
+        (ours.len(), theirs.len())
+    }
+
+    fn random_walk(rng: &mut Rng, n: usize) -> Vec<i64> {
+        let mut v = rng.below(100) as i64;
+        (0..n)
+            .map(|_| {
+                v += rng.below(7) as i64 - 3;
+                v
+            })
+            .collect()
+    }
+
+    /// Series of random walks, as persistence sorts them, shrink whether long (nibbles) or
+    /// short (bytes).
+    #[test]
+    fn random_walks_shrink() {
+        let mut rng = Rng::new(1);
+        for (series, rows) in [(50, 2000), (1000, 60)] {
+            let values: Vec<i64> = (0..series)
+                .flat_map(|_| random_walk(&mut rng, rows))
+                .collect();
+            let b = batch(vec![("i", Arc::new(Int64Array::from(values)) as ArrayRef)]);
+            let (ours, theirs) = roundtrip(&b, 20_000, 1 << 20);
+            assert!(ours < theirs, "{rows}-row series: {ours} vs {theirs}");
+        }
+    }
+
+    #[test]
+    fn nulls_extremes_and_small_pages() {
+        let values = vec![
+            Some(i64::MIN),
+            Some(i64::MAX),
+            None,
+            Some(i64::MIN),
+            Some(0),
+            Some(-1),
+            Some(i64::MAX),
+            None,
+            None,
+            Some(i64::MAX - 1),
+            Some(i64::MIN + 1),
+        ];
+        let ints: Vec<Option<i64>> = values.iter().copied().cycle().take(5000).collect();
+        let uints: Vec<Option<u64>> = (0..5000u64)
+            .map(|i| match i % 5 {
+                0 => None,
+                1 => Some(u64::MAX - i),
+                2 => Some(i),
+                3 => Some(1 << 63),
+                _ => Some(u64::MAX),
+            })
+            .collect();
+        let b = batch(vec![
+            ("i", Arc::new(Int64Array::from(ints)) as ArrayRef),
+            ("u", Arc::new(UInt64Array::from(uints)) as ArrayRef),
+            (
+                "s",
+                Arc::new(StringArray::from_iter_values(
+                    (0..5000).map(|i| format!("s{}", i % 3)),
+                )) as ArrayRef,
+            ),
+        ]);
+        // Pages of 100 rows, row groups of 1,000: 10 row groups of 10 pages.
+        roundtrip(&b, 100, 1000);
+    }
+
+    #[test]
+    fn single_values_and_all_null() {
+        roundtrip(
+            &batch(vec![(
+                "i",
+                Arc::new(Int64Array::from(vec![42])) as ArrayRef,
+            )]),
+            100,
+            100,
+        );
+        roundtrip(
+            &batch(vec![(
+                "i",
+                Arc::new(Int64Array::from(vec![None, None, Some(-7), None])) as ArrayRef,
+            )]),
+            2,
+            3,
+        );
+        roundtrip(
+            &batch(vec![(
+                "i",
+                Arc::new(Int64Array::from(vec![None::<i64>; 300])) as ArrayRef,
+            )]),
+            100,
+            1000,
+        );
+    }
+
+    #[test]
+    fn required_column() {
+        let schema = Schema::new(vec![Field::new("i", DataType::Int64, false)]);
+        let b = RecordBatch::try_new(
+            Arc::new(schema),
+            vec![Arc::new(Int64Array::from_iter_values(
+                (0..3000).map(|i| i * i),
+            ))],
+        )
+        .unwrap();
+        roundtrip(&b, 500, 2000);
+    }
+
+    /// Property test: random lengths, nulls, step sizes (from none to full 64-bit jumps), page
+    /// and row group sizes.
+    #[test]
+    fn random_data_roundtrips() {
+        let mut rng = Rng::new(7);
+        for case in 0..60 {
+            let n = 1 + rng.below(if case % 10 == 0 { 20_000 } else { 3000 });
+            let step_bits = rng.below(65) as u32;
+            let null_every = rng.below(5);
+            let mut v = rng.next_u64() as i64;
+            let values: Vec<Option<i64>> = (0..n)
+                .map(|i| {
+                    let step = if step_bits == 0 {
+                        0
+                    } else {
+                        (rng.next_u64() >> (64 - step_bits)) as i64
+                    };
+                    // Sometimes a series boundary: a jump anywhere.
+                    v = if rng.below(500) == 0 {
+                        rng.next_u64() as i64
+                    } else {
+                        v.wrapping_add(step).wrapping_sub(step / 2)
+                    };
+                    (null_every == 0 || i % (null_every + 1) != 0).then_some(v)
+                })
+                .collect();
+            let uints: Vec<Option<u64>> = values.iter().map(|v| v.map(|v| v as u64)).collect();
+            let b = batch(vec![
+                ("i", Arc::new(Int64Array::from(values)) as ArrayRef),
+                ("u", Arc::new(UInt64Array::from(uints)) as ArrayRef),
+            ]);
+            roundtrip(&b, 1 + rng.below(3000), 1 + rng.below(10_000));
+        }
+    }
+
+    /// Persistence's own path: the page index is written and `RowSelection` reads return the
+    /// selected rows.
+    #[test]
+    fn row_selection_through_the_page_index() {
+        let mut rng = Rng::new(3);
+        let n = 70_000;
+        let i = Int64Array::from(random_walk(&mut rng, n));
+        let u = UInt64Array::from_iter_values(i.values().iter().map(|v| (*v as u64) << 40));
+        let b = batch(vec![
+            ("i", Arc::new(i) as ArrayRef),
+            ("u", Arc::new(u) as ArrayRef),
+        ]);
+        let file = Bytes::from(encode_parquet(&b).unwrap());
+        let options = ArrowReaderOptions::new().with_page_index_policy(PageIndexPolicy::Required);
+        let builder = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options).unwrap();
+        assert!(builder.metadata().offset_index().is_some());
+        assert!(builder.metadata().column_index().is_some());
+        let pages = &builder.metadata().offset_index().unwrap()[0][0];
+        assert!(pages.page_locations().len() >= 3);
+        let selection = RowSelection::from(vec![
+            RowSelector::skip(19_990),
+            RowSelector::select(25),
+            RowSelector::skip(30_000),
+            RowSelector::select(3),
+            RowSelector::skip(19_000),
+            RowSelector::select(982),
+        ]);
+        let schema = Arc::clone(builder.schema());
+        let read: Vec<_> = builder
+            .with_row_selection(selection)
+            .build()
+            .unwrap()
+            .map(|b| b.unwrap())
+            .collect();
+        let read = arrow::compute::concat_batches(&schema, &read).unwrap();
+        let want = arrow::compute::concat_batches(
+            &b.schema(),
+            &[
+                b.slice(19_990, 25),
+                b.slice(50_015, 3),
+                b.slice(69_018, 982),
+            ],
+        )
+        .unwrap();
+        assert_eq!(read, want);
+    }
+
+    #[test]
+    fn layouts_decode() {
+        let mut rng = Rng::new(5);
+        for n in [0, 1, 2, 33, 4097, 9000] {
+            let mut values = random_walk(&mut rng, n);
+            if n > 100 {
+                values[50] = i64::MIN;
+                values[51] = 1000;
+                values[n - 1] = -1000;
+            }
+            for layout in [Layout::Nibbles, Layout::Bytes] {
+                let mut out = Vec::new();
+                encode_values(&values, layout, &mut out);
+                assert_eq!(decode(&out, n).unwrap(), values, "{layout:?} {n}");
+            }
+        }
+    }
+
+    /// A corrupt page is an error, never a panic or a huge allocation.
+    #[test]
+    fn corrupt_pages_fail() {
+        let mut rng = Rng::new(9);
+        let mut out = Vec::new();
+        encode_values(&random_walk(&mut rng, 1000), Layout::Nibbles, &mut out);
+        assert!(decode(&out, 999).is_err());
+        assert!(decode(&out[..out.len() - 1], 1000).is_err());
+        for _ in 0..2000 {
+            let bytes: Vec<u8> = (0..rng.below(64)).map(|_| rng.next_u64() as u8).collect();
+            let _ = decode(&bytes, 1000);
+        }
+    }
+
+    /// Arrow C++ (pyarrow) reads our pages as arrow-rs writes them. Runs where
+    /// `TIDEMARK_TEST_PYTHON` names a Python with pyarrow (`scripts/test.sh` sets it to the
+    /// compatibility tests' venv); skipped otherwise.
+    #[test]
+    fn pyarrow_reads_it() {
+        let Some(python) = std::env::var_os("TIDEMARK_TEST_PYTHON") else {
+            eprintln!("TIDEMARK_TEST_PYTHON is not set: skipped");
+            return;
+        };
+        let mut rng = Rng::new(11);
+        let n = 50_000;
+        let walk = random_walk(&mut rng, n);
+        let extremes = [i64::MIN, i64::MAX, 0, -1, i64::MIN + 1];
+        let wide: Vec<Option<i64>> = (0..n)
+            .map(|i| (i % 7 != 0).then(|| extremes[i % 5].wrapping_add(rng.next_u64() as i64 >> 3)))
+            .collect();
+        let b = batch(vec![
+            (
+                "host",
+                Arc::new(
+                    (0..n)
+                        .map(|i| ["host_a", "host_b", "host_c"][i / 20_000])
+                        .collect::<arrow::array::DictionaryArray<arrow::datatypes::Int32Type>>(),
+                ) as ArrayRef,
+            ),
+            ("walk", Arc::new(Int64Array::from(walk.clone())) as ArrayRef),
+            ("wide", Arc::new(Int64Array::from(wide)) as ArrayRef),
+            (
+                "u",
+                Arc::new(UInt64Array::from_iter_values(
+                    walk.iter().map(|v| (*v as u64).wrapping_add(u64::MAX / 2)),
+                )) as ArrayRef,
+            ),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let ours = dir.path().join("ours.parquet");
+        std::fs::write(&ours, encode_parquet(&b).unwrap()).unwrap();
+        let theirs = dir.path().join("theirs.parquet");
+        let mut w = ArrowWriter::try_new(std::fs::File::create(&theirs).unwrap(), b.schema(), None)
+            .unwrap();
+        w.write(&b).unwrap();
+        w.close().unwrap();
+        let script = r#"
+import sys
+import pyarrow.parquet as pq
+ours, theirs = pq.read_table(sys.argv[1]), pq.read_table(sys.argv[2])
+assert ours.equals(theirs), "pyarrow reads different values"
+meta = pq.ParquetFile(sys.argv[1]).metadata
+for i in range(meta.num_columns):
+    column = meta.row_group(0).column(i)
+    if column.path_in_schema == "walk":
+        # 3-bit arrow-rs packing would be about 19 KB; our layouts are 4 or 8 bits.
+        assert column.total_uncompressed_size > 24000, column.total_uncompressed_size
+    if column.path_in_schema in ("walk", "wide", "u"):
+        assert "DELTA_BINARY_PACKED" in column.encodings, column.encodings
+print("ok", ours.num_rows)
+"#;
+        let out = std::process::Command::new(python)
+            .arg("-c")
+            .arg(script)
+            .arg(&ours)
+            .arg(&theirs)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok 50000");
+    }
+}
