@@ -359,8 +359,8 @@ fn pyarrow_reads_it() {
     let ours = dir.path().join("ours.parquet");
     std::fs::write(&ours, encode_parquet(&b).unwrap()).unwrap();
     let theirs = dir.path().join("theirs.parquet");
-    let mut w = ArrowWriter::try_new(std::fs::File::create(&theirs).unwrap(), b.schema(), None)
-        .unwrap();
+    let mut w =
+        ArrowWriter::try_new(std::fs::File::create(&theirs).unwrap(), b.schema(), None).unwrap();
     w.write(&b).unwrap();
     w.close().unwrap();
     let script = r#"
@@ -370,12 +370,12 @@ ours, theirs = pq.read_table(sys.argv[1]), pq.read_table(sys.argv[2])
 assert ours.equals(theirs), "pyarrow reads different values"
 meta = pq.ParquetFile(sys.argv[1]).metadata
 for i in range(meta.num_columns):
-column = meta.row_group(0).column(i)
-if column.path_in_schema == "walk":
-    # 3-bit arrow-rs packing would be about 19 KB; our layouts are 4 or 8 bits.
-    assert column.total_uncompressed_size > 24000, column.total_uncompressed_size
-if column.path_in_schema in ("walk", "wide", "u"):
-    assert "DELTA_BINARY_PACKED" in column.encodings, column.encodings
+    column = meta.row_group(0).column(i)
+    if column.path_in_schema == "walk":
+        # 3-bit arrow-rs packing would be about 19 KB; our layouts are 4 or 8 bits.
+        assert column.total_uncompressed_size > 24000, column.total_uncompressed_size
+    if column.path_in_schema in ("walk", "wide", "u"):
+        assert "DELTA_BINARY_PACKED" in column.encodings, column.encodings
 print("ok", ours.num_rows)
 "#;
     let out = std::process::Command::new(python)
