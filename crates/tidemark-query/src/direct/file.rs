@@ -192,7 +192,7 @@ impl FileIndex {
         };
         let whole = || {
             let (start, len) = chunk.byte_range();
-            vec![start..start + len]
+            std::iter::once(start..start + len).collect()
         };
         let Some(pages) = self
             .meta
