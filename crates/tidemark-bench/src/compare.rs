@@ -394,6 +394,14 @@ fn run_system(
     let queries = if args.queries.no_queries {
         None
     } else {
+        // Work the server does on its own after the data settled (tidemark prepares the
+        // series indexes of new files) would otherwise land in the first family's timings.
+        if !servers::wait_idle(server.pid, ticks, Duration::from_secs(60))? {
+            eprintln!(
+                "run {run}: {} still busy after 60 s; querying anyway",
+                system.name()
+            );
+        }
         eprintln!(
             "run {run}: running the query families against {}",
             system.name()

@@ -382,6 +382,24 @@ pub(crate) fn settle(
     }
 }
 
+/// Waits until process `pid` spends less than a clock tick of CPU in a second; false if it
+/// is still busy after `timeout`.
+pub(crate) fn wait_idle(pid: u32, ticks: u64, timeout: Duration) -> Result<bool> {
+    let start = Instant::now();
+    let mut last = procfs::cpu_seconds(pid, ticks)?;
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let now = procfs::cpu_seconds(pid, ticks)?;
+        if now - last < 1.0 / ticks as f64 {
+            return Ok(true);
+        }
+        if start.elapsed() >= timeout {
+            return Ok(false);
+        }
+        last = now;
+    }
+}
+
 pub(crate) fn settle_quiet(dirs: &[PathBuf], quiet: Duration, timeout: Duration) -> bool {
     settle(dirs, quiet, timeout, || true)
 }

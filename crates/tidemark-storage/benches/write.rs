@@ -128,8 +128,9 @@ fn persist_sort_dedupe(c: &mut Criterion) {
 
 /// `persist/encode_parquet/*`: encoding the sorted 216,000-row batch as one Parquet file, as
 /// persistence does (`persist`), and as it did before integer fields were byte-aligned
-/// (`arrow_rs`). Prints each file's size in bytes per integer field value; the throughput is
-/// in integer field values (rows × 10 fields).
+/// (`arrow_rs`). Prints each file's size in bytes per integer field value, where those bytes
+/// go, and the same for the rows with series changes smoothed away (their cost); the throughput
+/// is in integer field values (rows × 10 fields).
 fn persist_encode(c: &mut Criterion) {
     let rt = runtime();
     let (batch, sort_key) = six_hours(&rt);
@@ -167,12 +168,24 @@ fn persist_encode(c: &mut Criterion) {
             ));
         }
     }
+    // What series changes cost: the same rows with each series' walks shifted to continue
+    // where the previous series' ended, so that no delta is wider than a step of a walk.
+    let seamless = seamless(&sorted);
+    let file =
+        bytes::Bytes::from(encode_parquet_with(&seamless, IntegerEncoding::PERSIST).unwrap());
+    eprintln!(
+        "persist/encode_parquet/persist, no series changes: {} bytes, {:.4} bytes per integer \
+         field value ({})",
+        file.len(),
+        file.len() as f64 / values as f64,
+        breakdown(&file, values)
+    );
     let mut group = c.benchmark_group("persist/encode_parquet");
     group.throughput(Throughput::Elements(values as u64));
     for (name, encoding) in variants {
         let file = bytes::Bytes::from(encode_parquet_with(&sorted, encoding).unwrap());
         let bytes = file.len();
-        let read: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file)
+        let read: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(file.clone())
             .unwrap()
             .build()
             .unwrap()
@@ -180,14 +193,73 @@ fn persist_encode(c: &mut Criterion) {
             .unwrap();
         assert_eq!(concat_batches(&sorted.schema(), &read).unwrap(), sorted);
         eprintln!(
-            "persist/encode_parquet/{name}: {bytes} bytes, {:.4} bytes per integer field value",
-            bytes as f64 / values as f64
+            "persist/encode_parquet/{name}: {bytes} bytes, {:.4} bytes per integer field value \
+             ({})",
+            bytes as f64 / values as f64,
+            breakdown(&file, values)
         );
         group.bench_function(&name, |b| {
             b.iter(|| encode_parquet_with(black_box(&sorted), encoding).unwrap())
         });
     }
     group.finish();
+}
+
+/// Where a file's bytes go, per integer field value: the integer columns, the other columns
+/// (tags and time), and the rest (footer, page indexes).
+fn breakdown(file: &bytes::Bytes, values: usize) -> String {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file.clone()).unwrap();
+    let (mut integers, mut others) = (0i64, 0i64);
+    for group in reader.metadata().row_groups() {
+        for column in group.columns() {
+            let name = column.column_path().string();
+            if name.starts_with("usage_") {
+                integers += column.compressed_size();
+            } else {
+                others += column.compressed_size();
+            }
+        }
+    }
+    let per = |b: i64| b as f64 / values as f64;
+    format!(
+        "integer columns {:.4}, tags and time {:.4}, footer and page indexes {:.4}",
+        per(integers),
+        per(others),
+        per(file.len() as i64 - integers - others)
+    )
+}
+
+/// `sorted` (series by series, each `SIX_HOURS_EPOCHS` rows) with every `usage_*` value of a
+/// series shifted by a constant, so that each series starts one step of its walk after the
+/// previous series ended.
+fn seamless(sorted: &RecordBatch) -> RecordBatch {
+    use arrow::array::{Array, AsArray, Int64Array};
+    use arrow::datatypes::Int64Type;
+    let columns = sorted
+        .schema()
+        .fields()
+        .iter()
+        .zip(sorted.columns())
+        .map(|(field, column)| {
+            if !field.name().starts_with("usage_") {
+                return std::sync::Arc::clone(column);
+            }
+            let values = column.as_primitive::<Int64Type>();
+            assert_eq!(values.null_count(), 0);
+            let mut out: Vec<i64> = Vec::with_capacity(values.len());
+            let mut shift = 0;
+            for (i, &v) in values.values().iter().enumerate() {
+                if i > 0 && i % SIX_HOURS_EPOCHS == 0 {
+                    // The new series' first step: its second value minus its first.
+                    let step = values.value(i + 1) - v;
+                    shift = out[i - 1] + step - v;
+                }
+                out.push(v + shift);
+            }
+            std::sync::Arc::new(Int64Array::from(out)) as arrow::array::ArrayRef
+        })
+        .collect();
+    RecordBatch::try_new(sorted.schema(), columns).unwrap()
 }
 
 criterion_group! {

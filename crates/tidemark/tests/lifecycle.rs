@@ -402,3 +402,30 @@ async fn environment_variables_configure_the_server_and_flags_win() {
         .await
         .expect_error(401, "unauthorized", "unauthorized access");
 }
+
+/// `THP_enabled` of a process's `/proc/PID/status`, where the kernel reports it.
+fn thp_enabled(pid: u32) -> Option<bool> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("THP_enabled:"))?;
+    Some(line.split_whitespace().nth(1)? == "1")
+}
+
+#[tokio::test]
+async fn transparent_huge_pages_are_off_unless_asked_for() {
+    if thp_enabled(std::process::id()).is_none() {
+        eprintln!("skipped: this kernel does not report THP_enabled");
+        return;
+    }
+    let off = TestServer::start().await;
+    assert_eq!(thp_enabled(off.pid()), Some(false));
+    let on = TestServer::start_with(Options {
+        extra_args: vec!["--transparent-huge-pages".into()],
+        ..Options::standard()
+    })
+    .await;
+    assert_eq!(
+        thp_enabled(on.pid()),
+        thp_enabled(std::process::id()),
+        "the flag leaves the process as the test runner is"
+    );
+}

@@ -35,7 +35,9 @@ struct State {
     /// (file, piece's first row, column index in the file) → the piece, its bytes, last use.
     chunks: HashMap<(Id, usize, usize), (ArrayRef, usize, u64)>,
     verdicts: HashMap<Vec<Id>, bool>,
+    /// Bytes of every entry, and of the series indexes (`files`) alone.
     bytes: usize,
+    index_bytes: usize,
     tick: u64,
 }
 
@@ -69,6 +71,7 @@ impl State {
             match victim {
                 Victim::File(id) => {
                     self.files.remove(&id);
+                    self.index_bytes = self.index_bytes.saturating_sub(bytes);
                 }
                 Victim::Chunk(key) => {
                     self.chunks.remove(&key);
@@ -206,8 +209,10 @@ impl DirectCache {
         let tick = state.tick;
         if let Some(old) = state.files.insert(f.id, (Arc::clone(&index), bytes, tick)) {
             state.bytes = state.bytes.saturating_sub(old.1);
+            state.index_bytes = state.index_bytes.saturating_sub(old.1);
         }
         state.bytes += bytes;
+        state.index_bytes += bytes;
         state.evict(self.budget, tick);
         Ok(index)
     }
@@ -220,8 +225,7 @@ impl DirectCache {
         for f in files {
             let (cached, indexed) = {
                 let state = self.state();
-                let indexed: usize = state.files.values().map(|e| e.1).sum();
-                (state.files.contains_key(&f.id), indexed)
+                (state.files.contains_key(&f.id), state.index_bytes)
             };
             if indexed >= self.budget / 4 {
                 return;
@@ -232,6 +236,18 @@ impl DirectCache {
                 }
             }
         }
+    }
+
+    /// The files whose series index is cached, and the bytes those indexes take as counted.
+    #[cfg(test)]
+    pub(crate) fn indexed(&self) -> (Vec<Id>, usize, usize) {
+        let state = self.state();
+        let summed = state.files.values().map(|e| e.1).sum();
+        (
+            state.files.keys().copied().collect(),
+            state.index_bytes,
+            summed,
+        )
     }
 
     /// Whether every file is sorted and no series has rows in two of them at overlapping

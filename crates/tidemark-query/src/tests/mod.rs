@@ -2,6 +2,7 @@
 //! directory, rows written as line protocol, files made by the engine's own persistence.
 
 mod catalog;
+mod direct;
 mod scan;
 
 use std::sync::Arc;
