@@ -15,9 +15,9 @@
 //!
 //! arrow-rs has no option for this, so the file is assembled here from its parts: arrow-rs
 //! column writers for every other column, and for each byte-aligned column a typed column writer
-//! whose pages go through [`BytePageWriter`]. That writer decodes each page's values (the ones
-//! arrow-rs just encoded), encodes them again, compresses, and hands the page to the ordinary
-//! `SerializedPageWriter`. The values are the same, so page statistics, row counts and the page
+//! whose pages go through [`BytePageWriter`]. That writer takes each page's values from the
+//! column it was given (pages hold them in order, so no decoding of arrow-rs's page), encodes
+//! them again, compresses, and hands the page to the ordinary `SerializedPageWriter`. The values are the same, so page statistics, row counts and the page
 //! index stay right; page offsets and sizes come from the inner writer.
 //!
 //! The column writer itself writes these columns uncompressed (compressing the bit-packed page
@@ -189,7 +189,10 @@ fn write_byte_aligned(
                     )))
                 }
             },
-            def_levels: nullable,
+            values: &values,
+            levels: def_levels.as_deref(),
+            values_at: 0,
+            levels_at: 0,
         };
         let mut writer = get_column_writer(descr, Arc::clone(raw), Box::new(pages));
         let ColumnWriter::Int64ColumnWriter(typed) = &mut writer else {
@@ -213,27 +216,53 @@ fn write_byte_aligned(
 struct BytePageWriter<'a> {
     inner: Box<dyn PageWriter + 'a>,
     compressor: Option<zstd::bulk::Compressor<'static>>,
-    /// Whether data pages start with definition levels (the column is nullable).
-    def_levels: bool,
+    /// What the column writer was given: the non-null values, and the definition levels when
+    /// the column is nullable (data pages then start with them). Pages take them in order, so
+    /// a page's values are sliced from here rather than decoded back from arrow-rs's page.
+    values: &'a [i64],
+    levels: Option<&'a [i16]>,
+    /// How many values and levels the pages so far held.
+    values_at: usize,
+    levels_at: usize,
 }
 
 impl BytePageWriter<'_> {
     /// The bodies `page` may be written with: its own, and for a v1 `DELTA_BINARY_PACKED` data
     /// page the same levels and values in each of our layouts.
-    fn bodies(&self, page: &Page) -> PqResult<Vec<Vec<u8>>> {
+    fn bodies(&mut self, page: &Page) -> PqResult<Vec<Vec<u8>>> {
         let mut bodies = vec![page.buffer().to_vec()];
         let Page::DataPage {
             buf,
             num_values,
-            encoding: Encoding::DELTA_BINARY_PACKED,
+            encoding,
             ..
         } = page
         else {
             return Ok(bodies);
         };
+        // The page's rows: its levels, and its values (one per level that is not null).
+        let rows = *num_values as usize;
+        let count = match self.levels {
+            Some(levels) => levels
+                .get(self.levels_at..self.levels_at + rows)
+                .ok_or_else(|| corrupt("level count"))?
+                .iter()
+                .filter(|&&l| l > 0)
+                .count(),
+            None => rows,
+        };
+        let values = self
+            .values
+            .get(self.values_at..self.values_at + count)
+            .ok_or_else(|| corrupt("value count"))?;
+        self.levels_at += rows;
+        self.values_at += count;
+        if *encoding != Encoding::DELTA_BINARY_PACKED {
+            return Ok(bodies);
+        }
         // A v1 page: repetition levels (none: the schema is flat), then definition levels as a
         // 4-byte length and their RLE data when the column is nullable, then the values.
-        let levels = if self.def_levels {
+        let levels = if self.levels.is_some() {
             let len = buf
                 .get(..4)
                 .and_then(|b| <[u8; 4]>::try_from(b).ok())
@@ -242,14 +271,13 @@ impl BytePageWriter<'_> {
         } else {
             0
         };
-        let (levels, values) = buf
-            .split_at_checked(levels)
+        let levels = buf
+            .get(..levels)
             .ok_or_else(|| corrupt("definition levels"))?;
-        let values = decode(values, *num_values as usize)?;
         let mut body = |layout| {
             let mut body = Vec::with_capacity(levels.len() + values.len() + 64);
             body.extend_from_slice(levels);
-            let wide = encode_values(&values, layout, &mut body);
+            let wide = encode_values(values, layout, &mut body);
             bodies.push(body);
             wide
         };
@@ -332,72 +360,6 @@ fn corrupt(what: &str) -> ParquetError {
     ParquetError::General(format!("DELTA_BINARY_PACKED page: bad {what}"))
 }
 
-/// Reads a `DELTA_BINARY_PACKED` values section of at most `max_values` values (arrow-rs's, or
-/// ours: any block and miniblock sizes the format allows).
-fn decode(buf: &[u8], max_values: usize) -> PqResult<Vec<i64>> {
-    let mut r = Reader { buf, pos: 0 };
-    let block = r.uleb()? as usize;
-    let miniblocks = r.uleb()? as usize;
-    let total = r.uleb()? as usize;
-    let first = zigzag_decode(r.uleb()?);
-    // Bounded so that no size below overflows (arrow-rs writes 128).
-    if block == 0
-        || block > 1 << 24
-        || !block.is_multiple_of(128)
-        || miniblocks == 0
-        || miniblocks > block
-        || !block.is_multiple_of(miniblocks * 32)
-    {
-        return Err(corrupt("block size"));
-    }
-    if total > max_values {
-        return Err(corrupt("value count"));
-    }
-    let per_mini = block / miniblocks;
-    let mut out = Vec::with_capacity(total);
-    if total == 0 {
-        return Ok(out);
-    }
-    out.push(first);
-    let mut last = first;
-    while out.len() < total {
-        let min_delta = zigzag_decode(r.uleb()?);
-        let widths = r.take(miniblocks)?;
-        for &width in widths {
-            if out.len() == total {
-                break;
-            }
-            let width = usize::from(width);
-            if width > 64 {
-                return Err(corrupt("bit width"));
-            }
-            let packed = r.take(per_mini * width / 8)?;
-            let n = per_mini.min(total - out.len());
-            let mask = if width == 64 {
-                u64::MAX
-            } else {
-                (1u64 << width) - 1
-            };
-            // Little-endian bit packing: value i is bits [i * width, (i + 1) * width).
-            let mut acc: u128 = 0;
-            let mut bits = 0;
-            let mut bytes = packed.iter();
-            for _ in 0..n {
-                while bits < width {
-                    acc |= u128::from(*bytes.next().ok_or_else(|| corrupt("miniblock"))?) << bits;
-                    bits += 8;
-                }
-                let delta = (acc as u64 & mask) as i64;
-                acc >>= width;
-                bits -= width;
-                last = last.wrapping_add(min_delta).wrapping_add(delta);
-                out.push(last);
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// How [`encode_values`] packs deltas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Layout {
@@ -465,35 +427,6 @@ fn encode_values(values: &[i64], layout: Layout, out: &mut Vec<u8>) -> usize {
     wide
 }
 
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> PqResult<&'a [u8]> {
-        let end = self.pos.checked_add(n).ok_or_else(|| corrupt("length"))?;
-        let bytes = self
-            .buf
-            .get(self.pos..end)
-            .ok_or_else(|| corrupt("length"))?;
-        self.pos = end;
-        Ok(bytes)
-    }
-
-    fn uleb(&mut self) -> PqResult<u64> {
-        let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let byte = *self.take(1)?.first().ok_or_else(|| corrupt("varint"))?;
-            v |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err(corrupt("varint"))
-    }
-}
-
 fn uleb(mut v: u64, out: &mut Vec<u8>) {
     while v >= 0x80 {
         out.push(v as u8 | 0x80);
@@ -504,10 +437,6 @@ fn uleb(mut v: u64, out: &mut Vec<u8>) {
 
 fn zigzag_encode(v: i64) -> u64 {
     ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn zigzag_decode(v: u64) -> i64 {
-    (v >> 1) as i64 ^ -((v & 1) as i64)
 }
 
 #[cfg(test)]

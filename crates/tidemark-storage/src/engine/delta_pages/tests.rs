@@ -12,7 +12,7 @@ use parquet::file::metadata::PageIndexPolicy;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use tidemark_tsbs::Rng;
 
-use super::{decode, encode, encode_values, Layout};
+use super::{corrupt, encode, encode_values, Layout, PqResult};
 use crate::engine::persist::encode_parquet;
 
 /// The properties persistence uses, with small pages and row groups so that tests cover
@@ -392,4 +392,105 @@ print("ok", ours.num_rows)
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok 50000");
+}
+
+/// An independent reader of `DELTA_BINARY_PACKED` values sections, to check our layouts
+/// against (arrow-rs's own reader is checked in the round trips above).
+/// Reads a `DELTA_BINARY_PACKED` values section of at most `max_values` values (arrow-rs's, or
+/// ours: any block and miniblock sizes the format allows).
+fn decode(buf: &[u8], max_values: usize) -> PqResult<Vec<i64>> {
+    let mut r = Reader { buf, pos: 0 };
+    let block = r.uleb()? as usize;
+    let miniblocks = r.uleb()? as usize;
+    let total = r.uleb()? as usize;
+    let first = zigzag_decode(r.uleb()?);
+    // Bounded so that no size below overflows (arrow-rs writes 128).
+    if block == 0
+        || block > 1 << 24
+        || !block.is_multiple_of(128)
+        || miniblocks == 0
+        || miniblocks > block
+        || !block.is_multiple_of(miniblocks * 32)
+    {
+        return Err(corrupt("block size"));
+    }
+    if total > max_values {
+        return Err(corrupt("value count"));
+    }
+    let per_mini = block / miniblocks;
+    let mut out = Vec::with_capacity(total);
+    if total == 0 {
+        return Ok(out);
+    }
+    out.push(first);
+    let mut last = first;
+    while out.len() < total {
+        let min_delta = zigzag_decode(r.uleb()?);
+        let widths = r.take(miniblocks)?;
+        for &width in widths {
+            if out.len() == total {
+                break;
+            }
+            let width = usize::from(width);
+            if width > 64 {
+                return Err(corrupt("bit width"));
+            }
+            let packed = r.take(per_mini * width / 8)?;
+            let n = per_mini.min(total - out.len());
+            let mask = if width == 64 {
+                u64::MAX
+            } else {
+                (1u64 << width) - 1
+            };
+            // Little-endian bit packing: value i is bits [i * width, (i + 1) * width).
+            let mut acc: u128 = 0;
+            let mut bits = 0;
+            let mut bytes = packed.iter();
+            for _ in 0..n {
+                while bits < width {
+                    acc |= u128::from(*bytes.next().ok_or_else(|| corrupt("miniblock"))?) << bits;
+                    bits += 8;
+                }
+                let delta = (acc as u64 & mask) as i64;
+                acc >>= width;
+                bits -= width;
+                last = last.wrapping_add(min_delta).wrapping_add(delta);
+                out.push(last);
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> PqResult<&'a [u8]> {
+        let end = self.pos.checked_add(n).ok_or_else(|| corrupt("length"))?;
+        let bytes = self
+            .buf
+            .get(self.pos..end)
+            .ok_or_else(|| corrupt("length"))?;
+        self.pos = end;
+        Ok(bytes)
+    }
+
+    fn uleb(&mut self) -> PqResult<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *self.take(1)?.first().ok_or_else(|| corrupt("varint"))?;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(corrupt("varint"))
+    }
+}
+
+fn zigzag_decode(v: u64) -> i64 {
+    (v >> 1) as i64 ^ -((v & 1) as i64)
 }
