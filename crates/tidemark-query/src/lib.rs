@@ -26,6 +26,7 @@ mod time_range;
 mod tests;
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::SchemaRef;
@@ -169,7 +170,15 @@ pub struct QueryEngine {
     session: SessionConfig,
     store_url: ObjectStoreUrl,
     direct: Arc<direct::DirectCache>,
+    /// The most values an InfluxQL statement on the caller's thread may read.
+    inline_values: usize,
+    /// InfluxQL statements answered on the caller's thread.
+    inline_answers: AtomicU64,
 }
+
+/// The most values (rows times columns) an InfluxQL statement run on the caller's thread may
+/// read: about half a millisecond of decoding when none is cached.
+const INLINE_VALUES: usize = 1 << 17;
 
 impl QueryEngine {
     pub fn new(engine: Arc<Engine>, config: QueryConfig) -> Result<Self> {
@@ -182,8 +191,9 @@ impl QueryEngine {
         env.register_object_store(store_url.as_ref(), engine.object_store());
         let direct = Arc::new(direct::DirectCache::new(
             engine.object_store(),
+            engine.local_object_root(),
             config.direct_cache_bytes,
-        ));
+        )?);
         let runtime = runtime::QueryRuntime::new(config.threads, config.timeout)?;
         if direct.enabled() {
             runtime.spawn(prewarm(Arc::clone(&direct), Arc::clone(&engine)));
@@ -195,6 +205,8 @@ impl QueryEngine {
             env,
             store_url,
             direct,
+            inline_values: INLINE_VALUES,
+            inline_answers: AtomicU64::new(0),
         })
     }
 
@@ -207,6 +219,18 @@ impl QueryEngine {
     /// (the others went to DataFusion).
     pub fn direct_answers(&self) -> u64 {
         self.direct.answers()
+    }
+
+    /// How many InfluxQL statements were answered on the caller's thread, without the query
+    /// runtime, since start.
+    pub fn inline_answers(&self) -> u64 {
+        self.inline_answers.load(Ordering::Relaxed)
+    }
+
+    /// Sets the most values a statement on the caller's thread may read.
+    #[cfg(test)]
+    pub(crate) fn set_inline_values(&mut self, values: usize) {
+        self.inline_values = values;
     }
 
     /// What [`Self::context`] does, as a function to call later (or never).
@@ -272,23 +296,52 @@ impl QueryEngine {
         statement: &tidemark_influxql::Statement,
         options: &InfluxQlOptions,
     ) -> Result<QueryOutput> {
+        // A SELECT that the direct path answers from a few cached pieces runs right here: the
+        // hand-off to the query runtime and back cost more than the whole answer (two thirds
+        // of single-groupby-1-1-1, BENCHMARKS.md). Anything larger declines and runs there.
+        if self.direct.enabled() && matches!(statement, tidemark_influxql::Statement::Select(_)) {
+            let inline = influxql::Inline::new(self.inline_values);
+            let (env, answered) = self.influxql_env(bucket, options, Some(inline.clone()));
+            let attempt = self.runtime.here(influxql::execute(env, statement)).await;
+            if !inline.declined() {
+                self.direct.answered(answered.get());
+                self.inline_answers.fetch_add(1, Ordering::Relaxed);
+                return attempt.map(QueryOutput::from_batch);
+            }
+        }
+        let (env, answered) = self.influxql_env(bucket, options, None);
+        let statement = statement.clone();
+        let batch = self
+            .runtime
+            .run(async move { influxql::execute(env, &statement).await })
+            .await?;
+        self.direct.answered(answered.get());
+        Ok(QueryOutput::from_batch(batch))
+    }
+
+    /// What an InfluxQL statement over `bucket` runs against, and its count of measurement
+    /// reads the direct path answered.
+    fn influxql_env(
+        &self,
+        bucket: &Bucket,
+        options: &InfluxQlOptions,
+        inline: Option<influxql::Inline>,
+    ) -> (influxql::Env, direct::Answered) {
+        let answered = direct::Answered::default();
         let mut env = influxql::Env::new(
             self.session_maker(bucket),
             &self.env.memory_pool,
             self.engine.tables(bucket.id),
             options.clone(),
         );
+        env.inline = inline;
         env.direct = Some(influxql::DirectSource {
             engine: Arc::clone(&self.engine),
             bucket: bucket.id,
             cache: Arc::clone(&self.direct),
+            answered: answered.clone(),
         });
-        let statement = statement.clone();
-        let batch = self
-            .runtime
-            .run(async move { influxql::execute(env, &statement).await })
-            .await?;
-        Ok(QueryOutput::from_batch(batch))
+        (env, answered)
     }
 
     /// Every table the bucket's sessions can see, `information_schema` included.

@@ -80,6 +80,16 @@ impl QueryRuntime {
         }
     }
 
+    /// Runs `fut` on the caller's runtime under the same deadline as [`Self::run`].
+    pub(crate) async fn here<T>(&self, fut: impl Future<Output = Result<T>>) -> Result<T> {
+        match self.timeout {
+            Some(t) => tokio::time::timeout(t, fut)
+                .await
+                .map_err(|_| timed_out())?,
+            None => fut.await,
+        }
+    }
+
     /// Starts `start` (planning that ends in a stream) on the query runtime and drives the
     /// stream there, handing its batches over a channel. The query stops when the returned
     /// stream is dropped.

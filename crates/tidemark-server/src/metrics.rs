@@ -27,6 +27,8 @@ pub struct Metrics {
     buffered_rows: Gauge,
     /// Measurement reads the query engine's direct path answered, read at each scrape.
     direct_reads: Gauge,
+    /// InfluxQL statements answered on the connection's thread, read at each scrape.
+    inline_statements: Gauge,
 }
 
 /// What `/metrics` reads from the engines at each scrape.
@@ -34,6 +36,7 @@ pub struct Metrics {
 pub struct EngineFigures {
     pub buffered_rows: usize,
     pub direct_reads: u64,
+    pub inline_statements: u64,
 }
 
 impl Default for Metrics {
@@ -72,12 +75,19 @@ impl Metrics {
             "Measurement reads of InfluxQL SELECTs answered from cached Parquet columns without DataFusion, since start",
             direct_reads.clone(),
         );
+        let inline_statements = Gauge::default();
+        registry.register(
+            "influxql_inline_statements",
+            "InfluxQL statements small enough to be answered on the connection's thread, without the query runtime, since start",
+            inline_statements.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             requests,
             latency,
             buffered_rows,
             direct_reads,
+            inline_statements,
         }
     }
 
@@ -100,6 +110,8 @@ impl Metrics {
             .set(i64::try_from(figures.buffered_rows).unwrap_or(i64::MAX));
         self.direct_reads
             .set(i64::try_from(figures.direct_reads).unwrap_or(i64::MAX));
+        self.inline_statements
+            .set(i64::try_from(figures.inline_statements).unwrap_or(i64::MAX));
         let mut out = String::new();
         let registry = self.registry.lock().map_err(|_| std::fmt::Error)?;
         prometheus_client::encoding::text::encode(&mut out, &registry)?;

@@ -381,16 +381,25 @@ async fn influxql_answers_from_files_equal_answers_from_the_buffer() {
     let (_, metrics) = target
         .send(reqwest::Method::GET, "/metrics", &[], vec![])
         .await;
-    let direct: u64 = metrics
-        .as_str()
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix("tidemark_influxql_direct_reads "))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let figure = |name: &str| -> u64 {
+        metrics
+            .as_str()
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let direct = figure("tidemark_influxql_direct_reads");
     assert!(
         direct >= 100,
         "the direct path answered only {direct} reads"
+    );
+    // And most of those on the connection's thread, so the answers above came that way too.
+    let inline = figure("tidemark_influxql_inline_statements");
+    assert!(
+        inline >= 50,
+        "only {inline} statements were answered on the connection's thread"
     );
     assert!(
         problems.is_empty(),

@@ -9,8 +9,6 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, DictionaryArray, RecordBatch, StringArray,
 };
 use datafusion::arrow::datatypes::{DataType, Int32Type, TimestampNanosecondType};
-use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
     RowSelector,
@@ -21,6 +19,7 @@ use parquet::file::metadata::PageIndexPolicy;
 use parquet::file::reader::{ChunkReader, Length};
 use tidemark_catalog::ParquetFile;
 
+use super::objects::Objects;
 use crate::error::{Error, Result};
 
 /// A series key: the file's tag values in tag-name order (`None`: the series lacks the tag).
@@ -100,14 +99,8 @@ fn is_tag(t: &DataType) -> bool {
 
 impl FileIndex {
     /// Reads the file's footer, tag and time columns, and cuts the rows into runs.
-    pub(crate) async fn load(store: &Arc<dyn ObjectStore>, file: &ParquetFile) -> Result<Self> {
-        let bytes = store
-            .get(&ObjectPath::from(file.path.as_str()))
-            .await
-            .map_err(|e| Error::Internal(format!("reading {}: {e}", file.path)))?
-            .bytes()
-            .await
-            .map_err(|e| Error::Internal(format!("reading {}: {e}", file.path)))?;
+    pub(crate) async fn load(objects: &Objects, file: &ParquetFile) -> Result<Self> {
+        let bytes = objects.get(&file.path).await?;
         // With the page index, a row selection skips the pages it does not need.
         let meta = ArrowReaderMetadata::load(
             &bytes,
@@ -232,7 +225,7 @@ impl FileIndex {
     /// the columns' chunks are fetched, and only the pages holding those rows are decoded.
     pub(crate) async fn read_rows(
         &self,
-        store: &Arc<dyn ObjectStore>,
+        objects: &Objects,
         rg: usize,
         ranges: &[(usize, usize)],
         columns: &[&str],
@@ -256,11 +249,7 @@ impl FileIndex {
             .iter()
             .flat_map(|&i| self.page_ranges(rg, i, first, ranges))
             .collect();
-        let path = ObjectPath::from(self.file.path.as_str());
-        let parts = store
-            .get_ranges(&path, &byte_ranges)
-            .await
-            .map_err(|e| Error::Internal(format!("reading {}: {e}", self.file.path)))?;
+        let parts = objects.get_ranges(&self.file.path, &byte_ranges).await?;
         let sparse = Sparse {
             len: u64::try_from(self.file.size_bytes).unwrap_or(0),
             parts: byte_ranges.iter().map(|r| r.start).zip(parts).collect(),

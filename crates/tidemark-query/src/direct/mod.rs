@@ -14,17 +14,36 @@
 //! compaction replaced is simply no longer asked for, and ages out.
 
 mod file;
+mod objects;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use datafusion::arrow::array::{Array, ArrayRef};
 use object_store::ObjectStore;
+
+use objects::Objects;
 use tidemark_catalog::{Id, ParquetFile};
 
 use crate::error::Result;
 
 pub(crate) use file::{FileIndex, Run};
+
+/// The measurement reads one statement's direct path answered. They count in
+/// [`DirectCache::answers`] only once the statement's answer stands: an attempt on the caller's
+/// thread that declines is run again on the query runtime.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Answered(Arc<std::sync::atomic::AtomicU64>);
+
+impl Answered {
+    pub(crate) fn add(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
 
 /// How many file-set verdicts (`overlap_free`) are remembered.
 const MAX_VERDICTS: usize = 256;
@@ -85,7 +104,7 @@ impl State {
 /// Series indexes and decoded column pieces of persisted files (see the module docs).
 #[derive(Debug)]
 pub(crate) struct DirectCache {
-    store: Arc<dyn ObjectStore>,
+    objects: Objects,
     budget: usize,
     state: Mutex<State>,
     answers: std::sync::atomic::AtomicU64,
@@ -149,24 +168,29 @@ fn canonical_key(index: &FileIndex, run: &Run) -> String {
 }
 
 impl DirectCache {
-    /// A cache of at most `budget` bytes; 0 turns the direct path off.
-    pub(crate) fn new(store: Arc<dyn ObjectStore>, budget: usize) -> Self {
-        Self {
-            store,
+    /// A cache of at most `budget` bytes over `store`; 0 turns the direct path off.
+    /// `local_root`: the directory behind `store` when it is local files.
+    pub(crate) fn new(
+        store: Arc<dyn ObjectStore>,
+        local_root: Option<&std::path::Path>,
+        budget: usize,
+    ) -> Result<Self> {
+        Ok(Self {
+            objects: Objects::new(store, local_root)?,
             budget,
             state: Mutex::new(State::default()),
             answers: std::sync::atomic::AtomicU64::new(0),
-        }
+        })
     }
 
     pub(crate) fn enabled(&self) -> bool {
         self.budget > 0
     }
 
-    /// Counts a statement part the direct path answered.
-    pub(crate) fn answered(&self) {
+    /// Counts `n` more measurement reads the direct path answered.
+    pub(crate) fn answered(&self, n: u64) {
         self.answers
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// How many the direct path answered so far.
@@ -189,20 +213,26 @@ impl DirectCache {
         Ok(out)
     }
 
+    /// The series index of each file when every one is cached.
+    pub(crate) fn cached_indexes(&self, files: &[ParquetFile]) -> Option<Vec<Arc<FileIndex>>> {
+        files.iter().map(|f| self.cached_index(f)).collect()
+    }
+
+    fn cached_index(&self, f: &ParquetFile) -> Option<Arc<FileIndex>> {
+        let mut state = self.state();
+        state.tick += 1;
+        let tick = state.tick;
+        state.files.get_mut(&f.id).map(|e| {
+            e.2 = tick;
+            Arc::clone(&e.0)
+        })
+    }
+
     async fn index(&self, f: &ParquetFile) -> Result<Arc<FileIndex>> {
-        let hit = {
-            let mut state = self.state();
-            state.tick += 1;
-            let tick = state.tick;
-            state.files.get_mut(&f.id).map(|e| {
-                e.2 = tick;
-                Arc::clone(&e.0)
-            })
-        };
-        if let Some(index) = hit {
+        if let Some(index) = self.cached_index(f) {
             return Ok(index);
         }
-        let index = Arc::new(FileIndex::load(&self.store, f).await?);
+        let index = Arc::new(FileIndex::load(&self.objects, f).await?);
         let bytes = index_bytes(&index);
         let mut state = self.state();
         state.tick += 1;
@@ -333,7 +363,7 @@ impl DirectCache {
             tick
         };
         for (g, ranges) in missing {
-            let read = index.read_rows(&self.store, g, &ranges, &names).await?;
+            let read = index.read_rows(&self.objects, g, &ranges, &names).await?;
             let mut state = self.state();
             for (name, array) in read {
                 let Some(c) = index.column_index(&name) else {

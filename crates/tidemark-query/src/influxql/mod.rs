@@ -34,7 +34,7 @@ use tidemark_influxql::{MeasurementName, Source, Statement};
 use tidemark_storage::schema::TableSchema;
 use tidemark_storage::Engine;
 
-use crate::direct::DirectCache;
+use crate::direct::{Answered, DirectCache};
 use crate::error::{Error, Result};
 
 pub use condition::InfluxQlChecks;
@@ -65,6 +65,39 @@ pub(crate) struct DirectSource {
     pub(crate) engine: Arc<Engine>,
     pub(crate) bucket: Id,
     pub(crate) cache: Arc<DirectCache>,
+    pub(crate) answered: Answered,
+}
+
+/// Marks a statement tried on the caller's thread rather than the query runtime
+/// (`QueryEngine::influxql`). It must stay small: what needs DataFusion, an uncached series
+/// index, or more than `values` values declines, and the statement runs again there. The mark
+/// is a flag rather than an error, so an answer is discarded even if the error that ends the
+/// attempt were caught on its way up.
+#[derive(Debug, Clone)]
+pub(crate) struct Inline {
+    declined: Arc<std::sync::atomic::AtomicBool>,
+    /// The most values (rows times columns) the direct path may read.
+    pub(crate) values: usize,
+}
+
+impl Inline {
+    pub(crate) fn new(values: usize) -> Self {
+        Self {
+            declined: Arc::default(),
+            values,
+        }
+    }
+
+    /// Declines the attempt; the error only ends it.
+    pub(crate) fn decline(&self) -> Error {
+        self.declined
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        Error::Internal("the statement needs the query runtime".to_owned())
+    }
+
+    pub(crate) fn declined(&self) -> bool {
+        self.declined.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// What a statement runs against: the session and the bucket's table schemas, by name.
@@ -75,6 +108,8 @@ pub(crate) struct Env {
     pub(crate) tables: Vec<Arc<TableSchema>>,
     pub(crate) options: InfluxQlOptions,
     pub(crate) direct: Option<DirectSource>,
+    /// Set when the statement runs on the caller's thread.
+    pub(crate) inline: Option<Inline>,
     /// Memory held by rows the evaluator has read, counted against the session's limit.
     pub(crate) reservation: MemoryReservation,
 }
@@ -94,12 +129,16 @@ impl Env {
             tables,
             options,
             direct: None,
+            inline: None,
             reservation,
         }
     }
 
     /// The statement's DataFusion session.
     pub(crate) fn ctx(&self) -> Result<SessionContext> {
+        if let Some(inline) = &self.inline {
+            return Err(inline.decline());
+        }
         let mut session = self
             .session
             .lock()

@@ -17,7 +17,7 @@ async fn prewarm_indexes_newest_files_first_within_a_quarter_of_the_budget() {
     assert_eq!(files.len(), 3);
 
     // With room for all of them, every file is indexed and the running count is the sum.
-    let roomy = DirectCache::new(f.engine.object_store(), 64 << 20);
+    let roomy = DirectCache::new(f.engine.object_store(), None, 64 << 20).expect("cache");
     roomy.prewarm(&files).await;
     let (ids, counted, summed) = roomy.indexed();
     assert_eq!(ids.len(), 3);
@@ -26,7 +26,7 @@ async fn prewarm_indexes_newest_files_first_within_a_quarter_of_the_budget() {
     assert!(one > 0);
 
     // A quarter of the budget holds one index: only the newest file's is built.
-    let tight = DirectCache::new(f.engine.object_store(), 4 * one + 1);
+    let tight = DirectCache::new(f.engine.object_store(), None, 4 * one + 1).expect("cache");
     tight.prewarm(&files).await;
     let (ids, counted, summed) = tight.indexed();
     assert_eq!(ids, vec![files[0].id], "newest first: {files:?}");

@@ -68,6 +68,7 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Result<Response> {
         .encode(crate::metrics::EngineFigures {
             buffered_rows: state.service.engine().buffered_rows(),
             direct_reads: state.service.query_engine().direct_answers(),
+            inline_statements: state.service.query_engine().inline_answers(),
         })
         .map_err(|_| Error::internal("encoding metrics"))?;
     Ok((

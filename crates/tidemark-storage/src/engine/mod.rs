@@ -199,6 +199,11 @@ impl Engine {
         Arc::clone(&self.store)
     }
 
+    /// The directory behind the object store when it is local files.
+    pub fn local_object_root(&self) -> Option<&std::path::Path> {
+        self.config.local_object_root.as_deref()
+    }
+
     /// The tables of a bucket, by name.
     pub fn tables(&self, bucket: Id) -> Vec<Arc<TableSchema>> {
         let state = self.state();

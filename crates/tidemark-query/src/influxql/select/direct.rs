@@ -80,7 +80,14 @@ pub(crate) async fn read(
         return Ok(None);
     }
     let lo = lo.max(data.min_time);
-    let indexes = src.cache.indexes(&data.files).await?;
+    let indexes = match &env.inline {
+        // Reading a file's tag columns takes milliseconds: not on the caller's thread.
+        Some(inline) => src
+            .cache
+            .cached_indexes(&data.files)
+            .ok_or_else(|| inline.decline())?,
+        None => src.cache.indexes(&data.files).await?,
+    };
     if !src.cache.overlap_free(&indexes) {
         return Ok(None);
     }
@@ -162,6 +169,11 @@ pub(crate) async fn read(
     {
         return Ok(None);
     }
+    if let Some(inline) = &env.inline {
+        if rows.saturating_mul(columns.len()) > inline.values {
+            return Err(inline.decline());
+        }
+    }
     let mut loaded: Vec<Option<Loaded>> = Vec::with_capacity(indexes.len());
     for (index, runs) in indexes.iter().zip(wanted) {
         if runs.is_empty() {
@@ -194,7 +206,7 @@ pub(crate) async fn read(
                 });
             }
         }
-        src.cache.answered();
+        src.answered.add();
         return Ok(Some(Read::Windows(out)));
     }
     let mut out = Vec::new();
@@ -207,7 +219,7 @@ pub(crate) async fn read(
             out.push(series);
         }
     }
-    src.cache.answered();
+    src.answered.add();
     Ok(Some(Read::Series(out)))
 }
 

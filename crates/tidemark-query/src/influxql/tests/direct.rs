@@ -109,15 +109,7 @@ async fn reads_larger_than_half_the_cache_take_the_datafusion_path() {
     let f = persisted().await;
     let datafusion = reference(&f).await;
     let small = with_cache(&f, 2048);
-    for q in statements() {
-        let direct = f.try_influxql_with(&small, &q).await;
-        let expected = f.try_influxql_with(&datafusion, &q).await;
-        match (direct, expected) {
-            (Ok(d), Ok(e)) => assert_eq!(d, e, "{q}"),
-            (Err(d), Err(e)) => assert_eq!(d.to_string(), e.to_string(), "{q}"),
-            (d, e) => panic!("{q}: small cache {d:?}, DataFusion {e:?}"),
-        }
-    }
+    compare_with(&f, &small, &datafusion).await;
     // Only reads of one series (or none) fit in 1 KiB: far fewer than with the default.
     compare(&f, &datafusion).await;
     let (few, all) = (small.direct_answers(), f.query.direct_answers());
@@ -125,15 +117,28 @@ async fn reads_larger_than_half_the_cache_take_the_datafusion_path() {
 }
 
 async fn compare(f: &Fixture, datafusion: &QueryEngine) {
+    compare_with(f, &f.query, datafusion).await;
+}
+
+/// Every statement answers the same through `direct` as through `datafusion`.
+async fn compare_with(f: &Fixture, direct: &QueryEngine, datafusion: &QueryEngine) {
     for q in statements() {
-        let direct = f.try_influxql(&q).await;
+        let got = f.try_influxql_with(direct, &q).await;
         let expected = f.try_influxql_with(datafusion, &q).await;
-        match (direct, expected) {
+        match (got, expected) {
             (Ok(d), Ok(e)) => assert_eq!(d, e, "{q}"),
             (Err(d), Err(e)) => assert_eq!(d.to_string(), e.to_string(), "{q}"),
             (d, e) => panic!("{q}: direct {d:?}, DataFusion {e:?}"),
         }
     }
+}
+
+/// Host a's maximum usage per minute over the fixture's ten minutes.
+fn host_a_per_minute() -> String {
+    format!(
+        "SELECT max(usage) FROM cpu WHERE host = 'a' AND time >= {T0} AND time < {} GROUP BY time(1m)",
+        T0 + 600 * SEC
+    )
 }
 
 #[tokio::test]
@@ -153,10 +158,7 @@ async fn direct_answers_equal_datafusion_answers() {
 async fn buffered_or_overlapping_rows_take_the_datafusion_path() {
     let f = persisted().await;
     let datafusion = reference(&f).await;
-    let host_a = format!(
-        "SELECT max(usage) FROM cpu WHERE host = 'a' AND time >= {T0} AND time < {} GROUP BY time(1m)",
-        T0 + 600 * SEC
-    );
+    let host_a = host_a_per_minute();
     let directly = |before: u64| f.query.direct_answers() - before;
     // A point of host a rewritten: the buffer holds it, then a third file overlapping the first.
     f.write(&format!(
@@ -184,4 +186,46 @@ async fn buffered_or_overlapping_rows_take_the_datafusion_path() {
         .await
         .expect("query");
     assert_eq!(directly(before), 1);
+}
+
+/// A small SELECT is answered on the caller's thread. One that would read more than the
+/// inline limit, or that needs DataFusion, declines and runs again on the query runtime: the
+/// same answer, and its direct reads counted once.
+#[tokio::test]
+async fn small_selects_are_answered_on_the_callers_thread() {
+    let f = persisted().await;
+    let datafusion = reference(&f).await;
+    let host_a = host_a_per_minute();
+    let counts = |q: &QueryEngine| (q.inline_answers(), q.direct_answers());
+    let expected = f
+        .try_influxql_with(&datafusion, &host_a)
+        .await
+        .expect("query");
+    // The first read builds the series indexes, which the caller's thread never does.
+    assert_eq!(f.try_influxql(&host_a).await.expect("query"), expected);
+    let before = counts(&f.query);
+    assert_eq!(f.try_influxql(&host_a).await.expect("query"), expected);
+    let after = counts(&f.query);
+    assert_eq!((after.0 - before.0, after.1 - before.1), (1, 1));
+
+    // Two hosts in one raw group need DataFusion's merge: declined, no direct read.
+    let east = "SELECT * FROM cpu WHERE region = 'east'";
+    let before = counts(&f.query);
+    assert_eq!(
+        f.try_influxql(east).await.expect("query"),
+        f.try_influxql_with(&datafusion, east).await.expect("query")
+    );
+    assert_eq!(counts(&f.query), before);
+
+    // With room for no value on the caller's thread, the same read runs on the query runtime.
+    let mut strict = with_cache(&f, 64 << 20);
+    strict.set_inline_values(0);
+    for _ in 0..2 {
+        assert_eq!(
+            f.try_influxql_with(&strict, &host_a).await.expect("query"),
+            expected
+        );
+    }
+    assert_eq!(counts(&strict), (0, 2));
+    compare_with(&f, &strict, &datafusion).await;
 }
