@@ -24,7 +24,7 @@ use tidemark_influxql::{BinaryOp, DataType};
 use tidemark_storage::schema::{TableSchema, TIME_COLUMN};
 
 use super::super::value::{column_values, Value};
-use super::super::Env;
+use super::super::{DirectSource, Env};
 use super::direct_pred::{Col, Compiled, Num, Tri};
 use super::plan::{AggFn, Plan};
 use super::pushdown::Windows;
@@ -42,6 +42,7 @@ pub(crate) enum Read {
 const MAX_DENSE_WINDOWS: i64 = 1 << 20;
 
 /// One selected series in one file, with its tags by condition slot.
+#[derive(Debug, Clone)]
 struct Pick {
     file: usize,
     run: usize,
@@ -130,97 +131,201 @@ pub(crate) async fn read(
         }
     }
 
-    // The columns each file must give, for the row groups its picked series span.
-    let mut columns: Vec<&str> = vec![TIME_COLUMN];
-    columns.extend(cond.fields.iter().map(String::as_str));
-    if pushed {
-        columns.extend(
-            plan.aggs
-                .iter()
-                .filter_map(|a| field_name(plan, table, a.input)),
-        );
-    } else {
-        columns.extend(
-            plan.inputs
-                .iter()
-                .filter(|i| {
-                    matches!(
-                        scan::resolve(table, &i.name, i.cast),
-                        Some(ColumnKind::Field(_))
-                    )
-                })
-                .map(|i| i.name.as_str()),
-        );
-    }
-    columns.sort_unstable();
-    columns.dedup();
-    let mut wanted: Vec<Vec<(usize, usize)>> = vec![Vec::new(); indexes.len()];
-    for p in groups.values().flatten() {
-        if let Some(run) = indexes[p.file].runs.get(p.run) {
-            wanted[p.file].push((run.start, run.end));
-        }
-    }
-    // The whole read must fit in half the cache, or it would evict everything else (and
-    // itself, file by file): such a query is better streamed by DataFusion.
-    let rows: usize = wanted.iter().flatten().map(|(s, e)| e - s).sum();
-    if !src
-        .cache
-        .affordable(rows.saturating_mul(8).saturating_mul(columns.len()))
-    {
-        return Ok(None);
-    }
-    if let Some(inline) = &env.inline {
-        if rows.saturating_mul(columns.len()) > inline.values {
-            return Err(inline.decline());
-        }
-    }
-    let mut loaded: Vec<Option<Loaded>> = Vec::with_capacity(indexes.len());
-    for (index, runs) in indexes.iter().zip(wanted) {
-        if runs.is_empty() {
-            loaded.push(None);
-            continue;
-        }
-        loaded.push(Some(src.cache.load(index, &runs, &columns).await?));
-    }
-    let ctx = Ctx {
+    let scope = Scope {
         plan,
         table,
         cond: &cond,
-        loaded: &loaded,
+        indexes: &indexes,
         lo,
         hi,
+        pushed,
     };
-    let measurement: Arc<str> = Arc::from(table.name.as_str());
-    if pushed {
-        let mut out = Vec::new();
-        for (key, picks) in groups {
-            let Some(rows) = ctx.windows(&picks) else {
-                return Ok(None);
-            };
-            env.reserve(rows.len() * (24 + plan.aggs.len() * 32))?;
-            if !rows.is_empty() {
-                out.push(Windows {
-                    measurement: Arc::clone(&measurement),
-                    tags: key,
-                    rows,
-                });
+    // `last` alone (or `first`), without windows or a condition on rows: a series' answer is
+    // in the newest (oldest) of its files with a value in range, since its files hold
+    // disjoint times. So that file is read alone first, and the rest only for a group it
+    // leaves without a value: lastpoint reads one file of six.
+    if let Some(newest) = lone_selector(plan, &groups) {
+        let narrowed = narrow(&indexes, &groups, newest);
+        if narrowed.len() == groups.len() {
+            if let Some(Read::Windows(out)) = scope.compute(env, &src, &narrowed).await? {
+                let complete = out.len() == narrowed.len()
+                    && out
+                        .iter()
+                        .all(|w| w.rows.iter().all(|(_, v)| !v.iter().any(Value::is_null)));
+                if complete {
+                    src.answered.add();
+                    return Ok(Some(Read::Windows(out)));
+                }
             }
         }
-        src.answered.add();
-        return Ok(Some(Read::Windows(out)));
     }
-    let mut out = Vec::new();
+    let read = scope.compute(env, &src, &groups).await?;
+    if read.is_some() {
+        src.answered.add();
+    }
+    Ok(read)
+}
+
+/// Whether every aggregate is `last` (`Some(true)`) or every one `first` (`Some(false)`),
+/// with no windows and no row to test.
+fn lone_selector(plan: &Plan, groups: &BTreeMap<Vec<Arc<str>>, Vec<Pick>>) -> Option<bool> {
+    if plan.interval.is_some() || groups.values().flatten().any(|p| p.check_rows) {
+        return None;
+    }
+    let all = |f: AggFn| !plan.aggs.is_empty() && plan.aggs.iter().all(|a| a.func == f);
+    if all(AggFn::Last) {
+        Some(true)
+    } else if all(AggFn::First) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// Each group's newest (or oldest) pick, for the groups of one series; a group of several
+/// series is left out, which the caller takes as "not narrowed".
+fn narrow(
+    indexes: &[Arc<FileIndex>],
+    groups: &BTreeMap<Vec<Arc<str>>, Vec<Pick>>,
+    newest: bool,
+) -> BTreeMap<Vec<Arc<str>>, Vec<Pick>> {
+    let run = |p: &Pick| indexes.get(p.file).and_then(|i| i.runs.get(p.run));
+    let mut out = BTreeMap::new();
     for (key, picks) in groups {
-        let Some(series) = ctx.series(&measurement, key, &picks)? else {
-            return Ok(None);
+        let Some((first, rest)) = picks.split_first() else {
+            continue;
         };
-        env.reserve(series.times.len() * (16 + plan.inputs.len() * 32))?;
-        if !series.times.is_empty() {
-            out.push(series);
+        let Some(series) = run(first) else {
+            continue;
+        };
+        let one_series = rest.iter().all(|p| {
+            indexes[p.file].tags == indexes[first.file].tags
+                && run(p).is_some_and(|r| r.key == series.key)
+        });
+        if !one_series {
+            continue;
+        }
+        let best = picks.iter().max_by_key(|p| {
+            run(p).map_or(i64::MIN, |r| if newest { r.max_time } else { -r.min_time })
+        });
+        if let Some(best) = best {
+            out.insert(key.clone(), vec![best.clone()]);
         }
     }
-    src.answered.add();
-    Ok(Some(Read::Series(out)))
+    out
+}
+
+/// What a read computes its groups within.
+struct Scope<'a> {
+    plan: &'a Plan,
+    table: &'a TableSchema,
+    cond: &'a Compiled,
+    indexes: &'a [Arc<FileIndex>],
+    lo: i64,
+    hi: i64,
+    pushed: bool,
+}
+
+impl Scope<'_> {
+    /// Reads the columns of `groups`' picks and computes each group; `None` when the
+    /// DataFusion path must.
+    async fn compute(
+        &self,
+        env: &mut Env,
+        src: &DirectSource,
+        groups: &BTreeMap<Vec<Arc<str>>, Vec<Pick>>,
+    ) -> Result<Option<Read>> {
+        let (plan, table, cond, indexes) = (self.plan, self.table, self.cond, self.indexes);
+        // The columns each file must give, for the row groups its picked series span.
+        let mut columns: Vec<&str> = vec![TIME_COLUMN];
+        columns.extend(cond.fields.iter().map(String::as_str));
+        if self.pushed {
+            columns.extend(
+                plan.aggs
+                    .iter()
+                    .filter_map(|a| field_name(plan, table, a.input)),
+            );
+        } else {
+            columns.extend(
+                plan.inputs
+                    .iter()
+                    .filter(|i| {
+                        matches!(
+                            scan::resolve(table, &i.name, i.cast),
+                            Some(ColumnKind::Field(_))
+                        )
+                    })
+                    .map(|i| i.name.as_str()),
+            );
+        }
+        columns.sort_unstable();
+        columns.dedup();
+        let mut wanted: Vec<Vec<(usize, usize)>> = vec![Vec::new(); indexes.len()];
+        for p in groups.values().flatten() {
+            if let Some(run) = indexes[p.file].runs.get(p.run) {
+                wanted[p.file].push((run.start, run.end));
+            }
+        }
+        // The whole read must fit in half the cache, or it would evict everything else (and
+        // itself, file by file): such a query is better streamed by DataFusion.
+        let rows: usize = wanted.iter().flatten().map(|(s, e)| e - s).sum();
+        if !src
+            .cache
+            .affordable(rows.saturating_mul(8).saturating_mul(columns.len()))
+        {
+            return Ok(None);
+        }
+        if let Some(inline) = &env.inline {
+            if rows.saturating_mul(columns.len()) > inline.values {
+                return Err(inline.decline());
+            }
+        }
+        let mut loaded: Vec<Option<Loaded>> = Vec::with_capacity(indexes.len());
+        for (index, runs) in indexes.iter().zip(wanted) {
+            if runs.is_empty() {
+                loaded.push(None);
+                continue;
+            }
+            loaded.push(Some(src.cache.load(index, &runs, &columns).await?));
+        }
+        let ctx = Ctx {
+            plan,
+            table,
+            cond,
+            loaded: &loaded,
+            lo: self.lo,
+            hi: self.hi,
+        };
+        let measurement: Arc<str> = Arc::from(table.name.as_str());
+        if self.pushed {
+            let mut out = Vec::new();
+            for (key, picks) in groups {
+                let Some(rows) = ctx.windows(picks) else {
+                    return Ok(None);
+                };
+                env.reserve(rows.len() * (24 + plan.aggs.len() * 32))?;
+                if !rows.is_empty() {
+                    out.push(Windows {
+                        measurement: Arc::clone(&measurement),
+                        tags: key.clone(),
+                        rows,
+                    });
+                }
+            }
+            return Ok(Some(Read::Windows(out)));
+        }
+        let mut out = Vec::new();
+        for (key, picks) in groups {
+            let Some(series) = ctx.series(&measurement, key.clone(), picks)? else {
+                return Ok(None);
+            };
+            env.reserve(series.times.len() * (16 + plan.inputs.len() * 32))?;
+            if !series.times.is_empty() {
+                out.push(series);
+            }
+        }
+        Ok(Some(Read::Series(out)))
+    }
 }
 
 fn empty(pushed: bool) -> Read {

@@ -229,3 +229,50 @@ async fn small_selects_are_answered_on_the_callers_thread() {
     assert_eq!(counts(&strict), (0, 2));
     compare_with(&f, &strict, &datafusion).await;
 }
+
+/// `last` and `first` alone read a series' newest (oldest) file first, and the others only
+/// where that file has no value in range: the answers stay DataFusion's.
+#[tokio::test]
+async fn lone_selectors_fall_back_to_older_files_without_a_value() {
+    let f = fixture().await;
+    let t = |i: i64| T0 + i * 60 * SEC;
+    for lp in [
+        format!("m,host=a v=1i,w=5i {}\nm,host=b v=1i {}", t(0), t(0)),
+        format!("m,host=a v=2i {}\nm,host=b v=3i,w=7i {}", t(1), t(1)),
+        format!("m,host=a v=4i {}", t(2)),
+    ] {
+        f.write(&lp).await;
+        f.persist().await;
+    }
+    let datafusion = reference(&f).await;
+    let before = f.query.direct_answers();
+    let statements = [
+        "SELECT last(w) FROM m GROUP BY host".to_owned(),
+        "SELECT last(v), last(w) FROM m GROUP BY host".to_owned(),
+        "SELECT first(w) FROM m GROUP BY host".to_owned(),
+        "SELECT first(v) FROM m GROUP BY host".to_owned(),
+        "SELECT last(v) FROM m GROUP BY host".to_owned(),
+        "SELECT last(v) FROM m".to_owned(),
+        "SELECT first(w) FROM m".to_owned(),
+        format!("SELECT last(v) FROM m WHERE time < {} GROUP BY host", t(2)),
+        format!("SELECT first(v) FROM m WHERE time > {} GROUP BY host", t(0)),
+        format!("SELECT last(v) FROM m WHERE time > {} GROUP BY host", t(2)),
+    ];
+    for q in &statements {
+        assert_eq!(
+            f.try_influxql(q).await.expect("query"),
+            f.try_influxql_with(&datafusion, q).await.expect("query"),
+            "{q}"
+        );
+    }
+    assert_eq!(
+        f.query.direct_answers() - before,
+        statements.len() as u64,
+        "each answered directly"
+    );
+    let got = f
+        .try_influxql("SELECT last(w) FROM m GROUP BY host")
+        .await
+        .expect("query");
+    assert!(got.contains('5') && got.contains('7'), "{got}");
+}
