@@ -8,6 +8,7 @@
 
 mod compile;
 mod direct;
+mod direct_acc;
 mod direct_pred;
 mod eval;
 mod functions;
