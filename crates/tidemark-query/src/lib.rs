@@ -296,9 +296,10 @@ impl QueryEngine {
         statement: &tidemark_influxql::Statement,
         options: &InfluxQlOptions,
     ) -> Result<QueryOutput> {
-        // A SELECT that the direct path answers from a few cached pieces runs right here: the
-        // hand-off to the query runtime and back cost more than the whole answer (two thirds
-        // of single-groupby-1-1-1, BENCHMARKS.md). Anything larger declines and runs there.
+        // A SELECT that the direct path answers from a few pieces runs right here: the
+        // hand-off to the query runtime and back cost more than computing the answer (with
+        // the blocking-pool page reads, 40% of single-groupby-1-1-1, BENCHMARKS.md). Anything
+        // larger declines and runs there.
         if self.direct.enabled() && matches!(statement, tidemark_influxql::Statement::Select(_)) {
             let inline = influxql::Inline::new(self.inline_values);
             let (env, answered) = self.influxql_env(bucket, options, Some(inline.clone()));

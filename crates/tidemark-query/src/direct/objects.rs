@@ -1,7 +1,9 @@
 //! Where the direct path's bytes come from. A query of one series reads a few pages, kilobytes
 //! that the page cache usually holds. `object_store`'s local files answer every read on the
 //! blocking pool, and on these machines the two thread hand-offs that costs took longer than
-//! the read itself; so local page reads are made on the calling thread.
+//! the read itself; so local page reads are made on the calling thread. A read the page cache
+//! misses holds that thread for one disk read of a few pages; the series index (the whole
+//! file) still goes through the store.
 
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
