@@ -144,7 +144,7 @@ pub(crate) async fn read(
     // `last` alone (or `first`), without windows or a condition on rows: a series' answer is
     // in the newest (oldest) of its files with a value in range, since its files hold
     // disjoint times. So that file is read alone first, and the rest only for a group it
-    // leaves without a value: lastpoint reads one file of six.
+    // leaves without a value: lastpoint reads one of a day's 5–6 files.
     if let Some(newest) = lone_selector(plan, &groups) {
         let narrowed = narrow(&indexes, &groups, newest);
         if narrowed.len() == groups.len() {
