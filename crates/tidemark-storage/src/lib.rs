@@ -16,6 +16,6 @@ pub mod wal;
 
 pub use engine::{
     CompactConfig, CompactReport, Engine, EngineConfig, OpenReport, PersistConfig, PersistReport,
-    TableData, WriteOutcome, WriteRequest, MAX_LINE_ERRORS,
+    TableData, TableFiles, WriteOutcome, WriteRequest, MAX_LINE_ERRORS,
 };
 pub use error::{Error, Result};

@@ -365,3 +365,38 @@ async fn a_failed_persistence_retries_without_releasing_newer_wal_records() {
         "{before}"
     );
 }
+
+/// `table_files` gives `table_data`'s files and retention cut, and of the buffer only whether
+/// it holds rows in the range.
+#[tokio::test]
+async fn table_files_tell_buffered_rows_apart_without_copying_them() {
+    let f = fixture(SchemaType::Implicit).await;
+    let engine = open(&f).await;
+    write(&engine, &f.bucket, "m,t=a v=1 10\nm,t=a v=2 20").await;
+    engine.persist().await.unwrap();
+    write(&engine, &f.bucket, "m,t=a v=3 30").await;
+    let same = |min: i64, max: i64| {
+        let files = engine
+            .table_files(f.bucket.id, "m", min, max)
+            .unwrap()
+            .unwrap();
+        let data = engine
+            .table_data(f.bucket.id, "m", min, max)
+            .unwrap()
+            .unwrap();
+        assert_eq!(files.min_time, data.min_time);
+        assert_eq!(files.files, data.files);
+        assert_eq!(files.buffered, !data.batches.is_empty(), "{min}..={max}");
+        files
+    };
+    let all = same(i64::MIN, i64::MAX);
+    assert_eq!((all.files.len(), all.buffered), (1, true));
+    let persisted = same(0, 25);
+    assert_eq!((persisted.files.len(), persisted.buffered), (1, false));
+    let buffered = same(25, 40);
+    assert_eq!((buffered.files.len(), buffered.buffered), (0, true));
+    assert!(engine
+        .table_files(f.bucket.id, "nosuch", i64::MIN, i64::MAX)
+        .unwrap()
+        .is_none());
+}

@@ -17,8 +17,9 @@
 //! column writers for every other column, and for each byte-aligned column a typed column writer
 //! whose pages go through [`BytePageWriter`]. That writer takes each page's values from the
 //! column it was given (pages hold them in order, so no decoding of arrow-rs's page), encodes
-//! them again, compresses, and hands the page to the ordinary `SerializedPageWriter`. The values are the same, so page statistics, row counts and the page
-//! index stay right; page offsets and sizes come from the inner writer.
+//! them again, compresses, and hands the page to the ordinary `SerializedPageWriter`. The
+//! values are the same, so page statistics, row counts and the page index stay right; page
+//! offsets and sizes come from the inner writer.
 //!
 //! The column writer itself writes these columns uncompressed (compressing the bit-packed page
 //! only to undo it would waste CPU): [`BytePageWriter`] compresses, and the chunk's metadata then

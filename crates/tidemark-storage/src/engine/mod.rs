@@ -16,7 +16,7 @@ use object_store::ObjectStore;
 use tidemark_catalog::{Bucket, BucketFilter, Catalog, Id, ParquetFile, SchemaLimits};
 use tidemark_lp::{LineError, Precision};
 
-use crate::buffer::TableBuffer;
+use crate::buffer::{Partition, TableBuffer};
 use crate::error::{Error, Result};
 use crate::schema::TableSchema;
 use crate::wal::{Wal, WalConfig};
@@ -107,6 +107,19 @@ pub struct TableData {
     pub batches: Vec<RecordBatch>,
     /// Persisted files whose time range meets the query's.
     pub files: Vec<ParquetFile>,
+}
+
+/// A table's persisted files in a time range, without its buffered rows: what
+/// [`Engine::table_files`] gives a reader of files alone.
+#[derive(Debug, Clone)]
+pub struct TableFiles {
+    /// As [`TableData::min_time`].
+    pub min_time: i64,
+    /// Persisted files whose time range meets the query's.
+    pub files: Vec<ParquetFile>,
+    /// Whether the buffer also holds rows of the table in the range (which are not in
+    /// `files`).
+    pub buffered: bool,
 }
 
 /// The write engine.
@@ -233,6 +246,43 @@ impl Engine {
         min: i64,
         max: i64,
     ) -> Result<Option<TableData>> {
+        let mut batches = Vec::new();
+        let files = self.table_parts(bucket, name, min, max, |schema, p| {
+            batches.extend(p.snapshot(schema)?);
+            Ok(())
+        })?;
+        Ok(files.map(|(schema, f)| TableData {
+            min_time: f.min_time,
+            schema,
+            batches,
+            files: f.files,
+        }))
+    }
+
+    /// What [`Self::table_data`] gives, but of the buffer only whether it has rows in range:
+    /// no buffered row is copied.
+    pub fn table_files(
+        &self,
+        bucket: Id,
+        name: &str,
+        min: i64,
+        max: i64,
+    ) -> Result<Option<TableFiles>> {
+        Ok(self
+            .table_parts(bucket, name, min, max, |_, _| Ok(()))?
+            .map(|(_, f)| f))
+    }
+
+    /// The table's files over `[min, max]` (after retention), calling `buffered` with each
+    /// buffer partition that has rows in range.
+    fn table_parts(
+        &self,
+        bucket: Id,
+        name: &str,
+        min: i64,
+        max: i64,
+        mut buffered: impl FnMut(&Arc<TableSchema>, &mut Partition) -> Result<()>,
+    ) -> Result<Option<(Arc<TableSchema>, TableFiles)>> {
         let min_time = self
             .retention_cutoff(bucket, now_nanos())
             .unwrap_or(i64::MIN);
@@ -242,13 +292,14 @@ impl Engine {
             return Ok(None);
         };
         let key = (bucket, name.to_owned());
-        let mut batches = Vec::new();
+        let mut any_buffered = false;
         let State { frozen, active, .. } = &mut *state;
         for buffers in [frozen.as_mut(), Some(active)].into_iter().flatten() {
             if let Some(t) = buffers.get_mut(&key) {
                 for p in t.partitions.values_mut() {
                     if p.rows() > 0 && p.max_time >= min && p.min_time <= max {
-                        batches.extend(p.snapshot(&schema)?);
+                        any_buffered = true;
+                        buffered(&schema, p)?;
                     }
                 }
             }
@@ -264,12 +315,14 @@ impl Engine {
                     .collect()
             })
             .unwrap_or_default();
-        Ok(Some(TableData {
-            min_time,
+        Ok(Some((
             schema,
-            batches,
-            files,
-        }))
+            TableFiles {
+                min_time,
+                files,
+                buffered: any_buffered,
+            },
+        )))
     }
 
     /// Every persisted file, the newest data first.

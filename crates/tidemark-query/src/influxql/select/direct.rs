@@ -75,10 +75,11 @@ pub(crate) async fn read(
     };
     let lo = plan.bounds.min.unwrap_or(i64::MIN);
     let hi = plan.bounds.max.unwrap_or(i64::MAX);
-    let Some(data) = src.engine.table_data(src.bucket, &table.name, lo, hi)? else {
+    // Only whether the buffer has rows in range matters here: they are not read directly.
+    let Some(data) = src.engine.table_files(src.bucket, &table.name, lo, hi)? else {
         return Ok(Some(empty(pushed)));
     };
-    if !data.batches.is_empty() {
+    if data.buffered {
         return Ok(None);
     }
     let lo = lo.max(data.min_time);
