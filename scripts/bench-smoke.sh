@@ -35,7 +35,7 @@ step "tidemark-bench compare (5 hosts x 10 min, 1 worker)"
   --tidemark-port "${TIDEMARK_BENCH_PORT:-18181}" \
   --influx-port "${INFLUX_BENCH_PORT:-18086}" \
   --influx-rpc-port "${INFLUX_BENCH_RPC_PORT:-18088}" \
-  --influx-full-compaction-cold 2 \
+  --full-compaction-cold 2 \
   --settle-timeout 90 \
   --query-runs 2 --query-warmup 1 \
   --json-out "$out/compare.json"

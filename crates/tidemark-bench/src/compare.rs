@@ -82,9 +82,11 @@ pub(crate) struct CompareArgs {
     /// InfluxDB's cache-snapshot-write-cold-duration, seconds.
     #[arg(long, default_value_t = 2)]
     pub(crate) influx_snapshot_cold: u64,
-    /// InfluxDB's compact-full-write-cold-duration, seconds.
-    #[arg(long, default_value_t = 10)]
-    pub(crate) influx_full_compaction_cold: u64,
+    /// Seconds a shard (InfluxDB) or a table's day (tidemark) goes without writes before it is
+    /// rewritten whole: InfluxDB's compact-full-write-cold-duration and tidemark's
+    /// --compact-cold-seconds.
+    #[arg(long, alias = "influx-full-compaction-cold", default_value_t = 10)]
+    pub(crate) full_compaction_cold: u64,
     /// Run only this system.
     #[arg(long, value_enum)]
     pub(crate) only: Option<System>,
@@ -301,23 +303,27 @@ fn run_system(
         System::Tidemark => {
             let objects = data_dir.join("objects");
             let wal = data_dir.join("wal");
-            let log = server.log.clone();
-            let mut compacted_at: Option<Instant> = None;
+            let metrics = format!("{}/metrics", server.url);
+            let client = reqwest::Client::new();
             let settled = servers::settle(
                 std::slice::from_ref(&data_dir),
                 Duration::from_secs(3),
                 timeout,
                 || {
-                    let text = std::fs::read_to_string(&log).unwrap_or_default();
-                    if text.contains("compacted") && compacted_at.is_none() {
-                        compacted_at = Some(Instant::now());
-                    }
-                    // Replaced files stay for the compactor's 60 s grace period.
-                    let grace_over =
-                        compacted_at.is_none_or(|t| t.elapsed() >= Duration::from_secs(65));
+                    // Everything persisted, no merge left (a day still to go cold counts), and
+                    // the objects merges replaced deleted.
+                    let idle = rt.block_on(servers::gauges(
+                        &client,
+                        &metrics,
+                        &[
+                            "tidemark_buffered_rows",
+                            "tidemark_storage_compactions_pending",
+                            "tidemark_storage_deletes_pending",
+                        ],
+                    ));
                     procfs::dir_size(&wal) <= SMALL_WAL
                         && servers::count_files(&objects, "parquet") > 0
-                        && grace_over
+                        && idle.is_ok_and(|g| g.iter().all(|&v| v == 0))
                 },
             );
             (settled, objects, wal, data_dir.clone())
@@ -325,7 +331,7 @@ fn run_system(
         System::Influxdb => {
             let tsm = server.dir.join("data");
             let wal = server.dir.join("wal");
-            let quiet = Duration::from_secs(args.influx_full_compaction_cold + 5);
+            let quiet = Duration::from_secs(args.full_compaction_cold + 5);
             let settled = servers::settle(&[tsm.clone(), wal.clone()], quiet, timeout, || {
                 procfs::dir_size(&wal) <= SMALL_WAL && servers::count_files(&tsm, "tsm") > 0
             });

@@ -162,6 +162,8 @@ pub(crate) fn start_tidemark(args: &CompareArgs, dir: &Path) -> Result<Server> {
         .arg(ORG)
         .arg("--persist-max-age-seconds")
         .arg(args.persist_max_age.to_string())
+        .arg("--compact-cold-seconds")
+        .arg(args.full_compaction_cold.to_string())
         .arg("--log-filter")
         .arg("info")
         .args(&args.tidemark_arg);
@@ -226,7 +228,7 @@ bind-address = "127.0.0.1:{rpc}"
         rpc = args.influx_rpc_port,
         http = args.influx_port,
         snap = args.influx_snapshot_cold,
-        full = args.influx_full_compaction_cold,
+        full = args.full_compaction_cold,
     )
 }
 
@@ -348,6 +350,29 @@ pub(crate) async fn prepare_influx(url: &str) -> Result<()> {
         return Err(format!("CREATE DATABASE: {status}: {text}").into());
     }
     Ok(())
+}
+
+/// The integer values of `names` in the Prometheus text exposition at `url`, in order.
+pub(crate) async fn gauges(
+    client: &reqwest::Client,
+    url: &str,
+    names: &[&str],
+) -> Result<Vec<i64>> {
+    let text = client
+        .get(url)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    names
+        .iter()
+        .map(|name| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+                .ok_or_else(|| format!("{url} has no {name}").into())
+        })
+        .collect()
 }
 
 /// Polls `dirs` every half second until their sizes stay the same for `quiet` while `ready`

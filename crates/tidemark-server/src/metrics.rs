@@ -29,6 +29,10 @@ pub struct Metrics {
     direct_reads: Gauge,
     /// InfluxQL statements answered on the connection's thread, read at each scrape.
     inline_statements: Gauge,
+    /// Merges the background task still has to do, read at each scrape.
+    compactions_pending: Gauge,
+    /// Replaced objects waiting out their grace period, read at each scrape.
+    deletes_pending: Gauge,
 }
 
 /// What `/metrics` reads from the engines at each scrape.
@@ -37,6 +41,8 @@ pub struct EngineFigures {
     pub buffered_rows: usize,
     pub direct_reads: u64,
     pub inline_statements: u64,
+    pub compactions_pending: usize,
+    pub deletes_pending: usize,
 }
 
 impl Default for Metrics {
@@ -81,6 +87,18 @@ impl Metrics {
             "InfluxQL statements small enough to be answered on the connection's thread, without the query runtime, since start",
             inline_statements.clone(),
         );
+        let compactions_pending = Gauge::default();
+        registry.register(
+            "storage_compactions_pending",
+            "Merges of persisted files still to do, counting days that will be rewritten as one file once they go cold",
+            compactions_pending.clone(),
+        );
+        let deletes_pending = Gauge::default();
+        registry.register(
+            "storage_deletes_pending",
+            "Objects replaced by a merge or expired, deleted once queries that listed them are done",
+            deletes_pending.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             requests,
@@ -88,6 +106,8 @@ impl Metrics {
             buffered_rows,
             direct_reads,
             inline_statements,
+            compactions_pending,
+            deletes_pending,
         }
     }
 
@@ -106,12 +126,16 @@ impl Metrics {
     /// The OpenMetrics text exposition, ending in `# EOF`, with the engines' figures of this
     /// scrape.
     pub fn encode(&self, figures: EngineFigures) -> Result<String, std::fmt::Error> {
-        self.buffered_rows
-            .set(i64::try_from(figures.buffered_rows).unwrap_or(i64::MAX));
-        self.direct_reads
-            .set(i64::try_from(figures.direct_reads).unwrap_or(i64::MAX));
+        let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let usize_to_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        self.buffered_rows.set(usize_to_i64(figures.buffered_rows));
+        self.direct_reads.set(to_i64(figures.direct_reads));
         self.inline_statements
-            .set(i64::try_from(figures.inline_statements).unwrap_or(i64::MAX));
+            .set(to_i64(figures.inline_statements));
+        self.compactions_pending
+            .set(usize_to_i64(figures.compactions_pending));
+        self.deletes_pending
+            .set(usize_to_i64(figures.deletes_pending));
         let mut out = String::new();
         let registry = self.registry.lock().map_err(|_| std::fmt::Error)?;
         prometheus_client::encoding::text::encode(&mut out, &registry)?;

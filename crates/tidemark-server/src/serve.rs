@@ -30,6 +30,7 @@ pub struct ServerConfig {
     pub wal_recovery: tidemark_storage::wal::Recovery,
     pub limits: tidemark_catalog::SchemaLimits,
     pub persist: tidemark_storage::PersistConfig,
+    pub compact: tidemark_storage::CompactConfig,
     /// Bytes the direct path of small InfluxQL queries may keep decoded (0: off).
     pub query_cache_bytes: usize,
     /// How long one query may run; `None`: for ever.
@@ -181,7 +182,7 @@ pub async fn run(
         },
         limits: config.limits,
         persist: config.persist,
-        compact: tidemark_storage::CompactConfig::default(),
+        compact: config.compact,
         local_object_root: (config.object_store == "file").then(|| config.data_dir.join("objects")),
     };
     let (engine, report) =

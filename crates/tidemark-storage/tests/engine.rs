@@ -75,17 +75,19 @@ fn config(dir: &Path, limits: SchemaLimits) -> EngineConfig {
 }
 
 async fn open(f: &Fixture) -> Arc<Engine> {
+    open_with(f, |_| {}).await
+}
+
+async fn open_with(f: &Fixture, change: impl FnOnce(&mut EngineConfig)) -> Arc<Engine> {
     let objects = f.dir.join("objects");
     std::fs::create_dir_all(&objects).unwrap();
     let store = Arc::new(object_store::local::LocalFileSystem::new_with_prefix(&objects).unwrap());
-    Engine::open(
-        config(&f.dir, SchemaLimits::default()),
-        Arc::clone(&f.catalog),
-        store,
-    )
-    .await
-    .unwrap()
-    .0
+    let mut config = config(&f.dir, SchemaLimits::default());
+    change(&mut config);
+    Engine::open(config, Arc::clone(&f.catalog), store)
+        .await
+        .unwrap()
+        .0
 }
 
 async fn write(engine: &Engine, bucket: &Bucket, body: &str) -> WriteOutcome {
@@ -301,6 +303,69 @@ async fn compaction_merges_a_partitions_files_and_keeps_results_identical() {
     assert_eq!(rows(&engine, &f.bucket, "m").await, before);
     // Nothing left to do.
     assert_eq!(engine.compact().await.unwrap().runs, 0);
+}
+
+#[tokio::test]
+async fn a_cold_partition_is_rewritten_as_one_file() {
+    let f = fixture(SchemaType::Implicit).await;
+    let cold = |c: &mut EngineConfig| c.compact.cold = Duration::ZERO;
+    let engine = open_with(&f, cold).await;
+    // Disjoint files of one day, too few for the in-memory compaction; the second adds a tag
+    // and a field.
+    write(&engine, &f.bucket, "m,t=x v=1i 10\nm,t=y v=2i 20").await;
+    engine.persist().await.unwrap();
+    write(&engine, &f.bucket, "m,t=x,u=q v=3i,w=1.5 30\nm,t=a v=4i 40").await;
+    engine.persist().await.unwrap();
+    write(&engine, &f.bucket, "m,t=y v=5i 50\nm,t=x v=6i 60").await;
+    // The day still has buffered rows: it is not cold.
+    assert_eq!(engine.pending_compactions(), 0);
+    assert_eq!(engine.compact().await.unwrap().runs, 0);
+    engine.persist().await.unwrap();
+    let before = rows(&engine, &f.bucket, "m").await;
+    assert_eq!(engine.pending_compactions(), 1);
+
+    let report = engine.compact().await.unwrap();
+    assert_eq!(
+        (
+            report.runs,
+            report.cold_runs,
+            report.files_in,
+            report.rows_out
+        ),
+        (1, 1, 3, 6)
+    );
+    let files = f.catalog.list_parquet_files(f.bucket.id).await.unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!((files[0].level, files[0].row_count), (1, 6));
+    assert_eq!((files[0].min_time, files[0].max_time), (10, 60));
+    assert_eq!(rows(&engine, &f.bucket, "m").await, before);
+    assert_eq!(engine.pending_compactions(), 0);
+    assert_eq!(engine.pending_deletes(), 3);
+    assert_eq!(engine.compact().await.unwrap().runs, 0);
+    drop(engine);
+    let engine = open_with(&f, cold).await;
+    assert_eq!(rows(&engine, &f.bucket, "m").await, before);
+}
+
+#[tokio::test]
+async fn partitions_written_recently_are_not_cold() {
+    let f = fixture(SchemaType::Implicit).await;
+    let engine = open(&f).await;
+    for body in ["m,t=x v=1i 10", "m,t=x v=2i 20"] {
+        write(&engine, &f.bucket, body).await;
+        engine.persist().await.unwrap();
+    }
+    // Waiting to go cold counts as work to do; nothing is rewritten yet.
+    assert_eq!(engine.pending_compactions(), 1);
+    assert_eq!(engine.compact().await.unwrap().runs, 0);
+    assert_eq!(
+        f.catalog
+            .list_parquet_files(f.bucket.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use tidemark_catalog::SchemaLimits;
 use tidemark_server::ServerConfig;
 use tidemark_storage::wal::Recovery;
-use tidemark_storage::PersistConfig;
+use tidemark_storage::{CompactConfig, PersistConfig};
 
 /// mimalloc returns freed memory to the system promptly and fragments less than glibc's
 /// allocator under the buffer's pattern (large builders growing, sealed, then dropped after
@@ -103,6 +103,12 @@ struct Serve {
     /// Persist the in-memory buffer once its oldest row is this many seconds old.
     #[arg(long, env = "TIDEMARK_PERSIST_MAX_AGE_SECONDS", default_value_t = 600)]
     persist_max_age_seconds: u64,
+
+    /// Rewrite a day of a table as one file once it has taken no writes for this many seconds
+    /// (its files then take less space and fewer reads), as InfluxDB fully compacts a shard
+    /// that went cold.
+    #[arg(long, env = "TIDEMARK_COMPACT_COLD_SECONDS", default_value_t = 600)]
+    compact_cold_seconds: u64,
 
     /// MiB of decoded column chunks and series indexes of persisted files kept for small
     /// InfluxQL queries, which then skip DataFusion (0 turns that path off).
@@ -232,6 +238,10 @@ fn main() -> ExitCode {
             max_buffer_bytes: serve.persist_buffer_mib.saturating_mul(1024 * 1024),
             max_age: Duration::from_secs(serve.persist_max_age_seconds),
             ..PersistConfig::default()
+        },
+        compact: CompactConfig {
+            cold: Duration::from_secs(serve.compact_cold_seconds),
+            ..CompactConfig::default()
         },
         query_cache_bytes: serve.query_cache_mib.saturating_mul(1024 * 1024),
         query_timeout: (serve.query_timeout_seconds > 0.0)

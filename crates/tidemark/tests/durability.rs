@@ -140,3 +140,81 @@ async fn corruption_inside_the_wal_stops_start_up_with_a_clear_message_unless_sk
     // Only the damaged record (the first request's 100 rows) is dropped.
     assert_eq!(count(&s, "c").await, 200);
 }
+
+/// A figure of the server's `/metrics`.
+async fn metric(s: &TestServer, name: &str) -> i64 {
+    let text = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {text}"))
+}
+
+/// Waits until the buffer is persisted and no merge is left to do.
+async fn wait_settled(s: &TestServer) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while metric(s, "tidemark_buffered_rows").await > 0
+        || metric(s, "tidemark_storage_compactions_pending").await > 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not settled within 60 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_cold_day_is_rewritten_as_one_file_that_keeps_every_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    let mut options = Options::standard();
+    options.extra_args = [
+        "--persist-max-age-seconds",
+        "1",
+        "--compact-cold-seconds",
+        "0",
+    ]
+    .map(String::from)
+    .to_vec();
+    let mut s = TestServer::start_in(&dir, options.clone()).await;
+    // Three persisted files of one day, each later than the one before.
+    let mut acked = 0;
+    for round in 0..3 {
+        acked += write_acknowledged(&s, "d", 5, round * 5).await;
+        wait_settled(&s).await;
+    }
+    assert_eq!(count(&s, "d").await, acked);
+    // Replaced objects stay for a grace period; besides them, one file is left.
+    let mut parquet = 0;
+    for entry in walk(&dir.join("objects")) {
+        parquet += i64::from(entry.extension().is_some_and(|e| e == "parquet"));
+    }
+    let replaced = metric(&s, "tidemark_storage_deletes_pending").await;
+    assert!(replaced >= 2, "{replaced} objects replaced");
+    assert_eq!(parquet - replaced, 1);
+
+    assert_eq!(s.stop().code(), Some(0));
+    let s = TestServer::start_in(&dir, options).await;
+    assert_eq!(count(&s, "d").await, acked);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

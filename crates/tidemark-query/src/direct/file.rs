@@ -48,7 +48,15 @@ pub(crate) struct FileIndex {
     /// Whether each series is one run in time order, as persistence writes files. The direct
     /// path reads only such files (it binary-searches times within a run).
     pub(crate) sorted: bool,
+    /// The time at every [`BLOCK`]th row of the file (rows 0, `BLOCK`, ...): where within a
+    /// long run a time range starts and ends, to a block, without reading the run.
+    marks: Vec<i64>,
 }
+
+/// Rows per block: a series' rows are read and cached a block at a time, so a query of an
+/// hour of a day-long run (a file a cold day was rewritten into) reads a block or two of it.
+/// Tests' series are short: blocks of 8 rows cut them too.
+pub(crate) const BLOCK: usize = if cfg!(test) { 8 } else { 2048 };
 
 /// Parts of a Parquet object fetched by byte range: what the sync reader needs to decode the
 /// column chunks asked for, without reading the rest of the file.
@@ -135,9 +143,17 @@ impl FileIndex {
         let mut runs = Vec::new();
         let mut at = 0;
         let mut sorted = true;
+        let mut marks = Vec::new();
         for batch in reader {
             let batch = batch?;
             sorted &= cut_runs(&batch, &names, at, &mut runs)?;
+            if let Some(time) = batch
+                .column_by_name(tidemark_storage::schema::TIME_COLUMN)
+                .and_then(|c| c.as_primitive_opt::<TimestampNanosecondType>())
+            {
+                let first = at.next_multiple_of(BLOCK) - at;
+                marks.extend(time.values().iter().skip(first).step_by(BLOCK));
+            }
             at += batch.num_rows();
         }
         let distinct: std::collections::HashSet<&SeriesKey> = runs.iter().map(|r| &r.key).collect();
@@ -149,7 +165,43 @@ impl FileIndex {
             row_groups,
             runs,
             sorted,
+            marks,
         })
+    }
+
+    /// Whether rows `start..end` are exactly one run.
+    pub(crate) fn is_run(&self, start: usize, end: usize) -> bool {
+        let i = self.runs.partition_point(|r| r.start < start);
+        self.runs
+            .get(i)
+            .is_some_and(|r| r.start == start && r.end == end)
+    }
+
+    /// The rows of `run` that can hold times within `[lo, hi]`: the whole run, or less by whole
+    /// blocks (a range starts at the run's start or at a block boundary, so that its pieces
+    /// are the whole run's). Needs the run in time order.
+    pub(crate) fn rows_within(&self, run: &Run, lo: i64, hi: i64) -> (usize, usize) {
+        if run.min_time >= lo && run.max_time <= hi {
+            return (run.start, run.end);
+        }
+        // The block boundaries strictly inside the run, with the times at them.
+        let first = run.start / BLOCK + 1;
+        let last = run.end.div_ceil(BLOCK).min(self.marks.len());
+        let inner = self.marks.get(first..last).unwrap_or_default();
+        // Rows before a boundary whose time is below `lo` are all below it; rows from a
+        // boundary whose time is above `hi` on are all above it.
+        let below = inner.partition_point(|&t| t < lo);
+        let start = match below {
+            0 => run.start,
+            k => (first + k - 1) * BLOCK,
+        };
+        let above = inner.partition_point(|&t| t <= hi);
+        let end = if first + above < last {
+            (first + above) * BLOCK
+        } else {
+            run.end
+        };
+        (start, end.max(start))
     }
 
     /// Where tag `name` sits in this file's series keys.

@@ -27,7 +27,7 @@ use tidemark_catalog::{Id, ParquetFile};
 
 use crate::error::Result;
 
-pub(crate) use file::{FileIndex, Run};
+pub(crate) use file::{FileIndex, Run, BLOCK};
 
 /// The measurement reads one statement's direct path answered. They count in
 /// [`DirectCache::answers`] only once the statement's answer stands: an attempt on the caller's
@@ -51,8 +51,8 @@ const MAX_VERDICTS: usize = 256;
 #[derive(Debug, Default)]
 struct State {
     files: HashMap<Id, (Arc<FileIndex>, usize, u64)>,
-    /// (file, piece's first row, column index in the file) → the piece, its bytes, last use.
-    chunks: HashMap<(Id, usize, usize), (ArrayRef, usize, u64)>,
+    /// (file, piece's rows, column index in the file) → the piece, its bytes, last use.
+    chunks: HashMap<(Id, PieceKey, usize), (ArrayRef, usize, u64)>,
     verdicts: HashMap<Vec<Id>, bool>,
     /// Bytes of every entry, and of the series indexes (`files`) alone.
     bytes: usize,
@@ -61,6 +61,31 @@ struct State {
 }
 
 impl State {
+    /// Block `(start, end)` of row group `g` as a slice of its run's whole piece, when a query
+    /// that read whole runs (lastpoint) cached that: blocks and whole runs are separate
+    /// entries, and a time range should not decode again what is in memory.
+    fn block_of_run(
+        &mut self,
+        index: &FileIndex,
+        (start, end, g): (usize, usize, usize),
+        column: usize,
+        tick: u64,
+    ) -> Option<ArrayRef> {
+        let run = index
+            .runs
+            .get(index.runs.partition_point(|r| r.end <= start))?;
+        let whole = (
+            run.start.max(*index.row_groups.get(g)?),
+            run.end.min(*index.row_groups.get(g + 1)?),
+        );
+        if whole == (start, end) || whole.0 > start || whole.1 < end {
+            return None;
+        }
+        let entry = self.chunks.get_mut(&(index.file.id, whole, column))?;
+        entry.2 = tick;
+        Some(entry.0.slice(start - whole.0, end - start))
+    }
+
     /// Drops the least recently used entries not used at `keep_tick` until within `budget`.
     fn evict(&mut self, budget: usize, keep_tick: u64) {
         if self.bytes <= budget {
@@ -68,7 +93,7 @@ impl State {
         }
         enum Victim {
             File(Id),
-            Chunk((Id, usize, usize)),
+            Chunk((Id, PieceKey, usize)),
         }
         let mut victims: Vec<(u64, usize, Victim)> = self
             .files
@@ -117,20 +142,29 @@ pub(crate) struct Loaded {
     pub(crate) index: Arc<FileIndex>,
     /// The columns asked for, with their index in the file.
     columns: Vec<(String, usize)>,
-    /// (piece's first row, column index in the file) → the piece.
-    chunks: HashMap<(usize, usize), ArrayRef>,
+    /// (piece's rows, column index in the file) → the piece.
+    chunks: HashMap<(PieceKey, usize), ArrayRef>,
 }
 
-/// File rows `start..end` cut at row-group boundaries: (first row, end row, row group).
+/// A piece of a file: its first and end rows.
+pub(crate) type PieceKey = (usize, usize);
+
+/// File rows `start..end` cut at row-group boundaries, and at block boundaries unless they are
+/// a whole run: (first row, end row, row group). A query that reads whole runs (lastpoint,
+/// a day's aggregate) reads one piece per run and row group; one that [`FileIndex::rows_within`]
+/// narrowed reads whole blocks, the same ones whichever range it asked for.
 fn split(index: &FileIndex, start: usize, end: usize) -> Vec<(usize, usize, usize)> {
+    let whole = index.is_run(start, end);
     let rg = &index.row_groups;
     let mut out = Vec::new();
     for g in 0..rg.len().saturating_sub(1) {
-        let (s, e) = (rg[g], rg[g + 1]);
-        if e <= start || s >= end {
-            continue;
+        let (s, e) = (rg[g].max(start), rg[g + 1].min(end));
+        let mut at = s;
+        while at < e {
+            let next = if whole { e } else { (at / BLOCK + 1) * BLOCK };
+            out.push((at, next.min(e), g));
+            at = next;
         }
-        out.push((start.max(s), end.min(e), g));
     }
     out
 }
@@ -138,15 +172,15 @@ fn split(index: &FileIndex, start: usize, end: usize) -> Vec<(usize, usize, usiz
 impl Loaded {
     /// The pieces of rows `start..end` (a run the load was asked for), each as (piece key,
     /// first row, end row) within the piece's arrays.
-    pub(crate) fn pieces(&self, start: usize, end: usize) -> Vec<(usize, usize, usize)> {
+    pub(crate) fn pieces(&self, start: usize, end: usize) -> Vec<(PieceKey, usize, usize)> {
         split(&self.index, start, end)
             .into_iter()
-            .map(|(s, e, _)| (s, 0, e - s))
+            .map(|(s, e, _)| ((s, e), 0, e - s))
             .collect()
     }
 
     /// Column `name` of piece `key`; `None` when the file lacks the column.
-    pub(crate) fn chunk(&self, key: usize, name: &str) -> Option<&ArrayRef> {
+    pub(crate) fn chunk(&self, key: PieceKey, name: &str) -> Option<&ArrayRef> {
         let (_, column) = self.columns.iter().find(|(n, _)| n == name)?;
         self.chunks.get(&(key, *column))
     }
@@ -268,6 +302,12 @@ impl DirectCache {
         }
     }
 
+    /// Bytes of every cached entry.
+    #[cfg(test)]
+    pub(crate) fn cached_bytes(&self) -> usize {
+        self.state().bytes
+    }
+
     /// The files whose series index is cached, and the bytes those indexes take as counted.
     #[cfg(test)]
     pub(crate) fn indexed(&self) -> (Vec<Id>, usize, usize) {
@@ -348,10 +388,13 @@ impl DirectCache {
             for &(s, e, g) in &pieces {
                 let mut complete = true;
                 for (_, c) in &columns {
-                    match state.chunks.get_mut(&(id, s, *c)) {
-                        Some(entry) => {
-                            entry.2 = tick;
-                            chunks.insert((s, *c), Arc::clone(&entry.0));
+                    let cached = state.chunks.get_mut(&(id, (s, e), *c)).map(|entry| {
+                        entry.2 = tick;
+                        Arc::clone(&entry.0)
+                    });
+                    match cached.or_else(|| state.block_of_run(index, (s, e, g), *c, tick)) {
+                        Some(piece) => {
+                            chunks.insert(((s, e), *c), piece);
                         }
                         None => complete = false,
                     }
@@ -379,11 +422,11 @@ impl DirectCache {
                     state.bytes += bytes;
                     if let Some(old) = state
                         .chunks
-                        .insert((id, s, c), (Arc::clone(&piece), bytes, tick))
+                        .insert((id, (s, e), c), (Arc::clone(&piece), bytes, tick))
                     {
                         state.bytes = state.bytes.saturating_sub(old.1);
                     }
-                    chunks.insert((s, c), piece);
+                    chunks.insert(((s, e), c), piece);
                 }
             }
             state.evict(self.budget, tick);

@@ -67,6 +67,8 @@ pub(super) async fn metrics(State(state): State<AppState>) -> Result<Response> {
         .metrics
         .encode(crate::metrics::EngineFigures {
             buffered_rows: state.service.engine().buffered_rows(),
+            compactions_pending: state.service.engine().pending_compactions(),
+            deletes_pending: state.service.engine().pending_deletes(),
             direct_reads: state.service.query_engine().direct_answers(),
             inline_statements: state.service.query_engine().inline_answers(),
         })

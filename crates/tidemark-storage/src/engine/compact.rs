@@ -10,13 +10,14 @@
 //! `target_rows` or more is left alone: a partition ends up with about rows / `target_rows`
 //! files however long the server runs, and memory stays bounded however large a day grows.
 //! Replaced objects are deleted after a grace period, so that a query that listed them before
-//! the swap can still read them.
+//! the swap can still read them. A partition that has gone cold is then rewritten as one file,
+//! streamed (`cold.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tidemark_catalog::{Id, ParquetFile};
+use tidemark_catalog::{Id, NewParquetFile, ParquetFile};
 
 use super::Engine;
 use crate::buffer::day_of;
@@ -34,6 +35,12 @@ pub struct CompactConfig {
     pub max_rows: i64,
     /// How long a replaced or expired object stays readable before it is deleted.
     pub delete_grace: Duration,
+    /// A partition with no buffered rows whose newest file is this old is cold: its files are
+    /// rewritten as one.
+    pub cold: Duration,
+    /// The most bytes of objects one cold rewrite reads (it holds them, and about as many
+    /// written, in memory); a larger cold partition is rewritten in runs of this size.
+    pub cold_max_bytes: u64,
 }
 
 impl Default for CompactConfig {
@@ -43,6 +50,8 @@ impl Default for CompactConfig {
             target_rows: 1_000_000,
             max_rows: 2_000_000,
             delete_grace: Duration::from_secs(60),
+            cold: Duration::from_secs(600),
+            cold_max_bytes: 128 * 1024 * 1024,
         }
     }
 }
@@ -54,10 +63,12 @@ pub struct CompactReport {
     pub runs: usize,
     pub files_in: usize,
     pub rows_out: usize,
+    /// Of `runs`, rewrites of cold partitions.
+    pub cold_runs: usize,
 }
 
 /// Files connected by overlapping time ranges, in time order.
-fn components(mut files: Vec<ParquetFile>) -> Vec<Vec<ParquetFile>> {
+pub(super) fn components(mut files: Vec<ParquetFile>) -> Vec<Vec<ParquetFile>> {
     files.sort_by_key(|f| (f.min_time, f.max_time));
     let mut out: Vec<Vec<ParquetFile>> = Vec::new();
     let mut max = i64::MIN;
@@ -74,6 +85,25 @@ fn components(mut files: Vec<ParquetFile>) -> Vec<Vec<ParquetFile>> {
         }
     }
     out
+}
+
+/// A table's files by partition day.
+pub(super) fn by_day(files: &[ParquetFile]) -> BTreeMap<i32, Vec<ParquetFile>> {
+    let mut out: BTreeMap<i32, Vec<ParquetFile>> = BTreeMap::new();
+    for f in files {
+        out.entry(f.partition_day).or_default().push(f.clone());
+    }
+    out
+}
+
+/// The level of a file merged from `files`: one above theirs.
+pub(super) fn next_level(files: &[ParquetFile]) -> i16 {
+    files
+        .iter()
+        .map(|f| f.level)
+        .max()
+        .unwrap_or(0)
+        .saturating_add(1)
 }
 
 /// The runs of one partition's files worth merging now (see the module doc).
@@ -118,11 +148,7 @@ impl Engine {
         let state = self.state();
         let mut out = Vec::new();
         for ((bucket, table), files) in &state.files {
-            let mut by_day: BTreeMap<i32, Vec<ParquetFile>> = BTreeMap::new();
-            for f in files {
-                by_day.entry(f.partition_day).or_default().push(f.clone());
-            }
-            for (day, group) in by_day {
+            for (day, group) in by_day(files) {
                 for mut run in merge_runs(group, &cfg) {
                     run.sort_by_key(|f| (f.created_at, f.id));
                     out.push((*bucket, *table, day, run));
@@ -146,43 +172,73 @@ impl Engine {
                 batches.extend(read_parquet(&self.store, &f.path, &arrow).await?);
             }
             let merged = sort_dedupe(&arrow, &schema.sort_key(), &batches)?;
-            let level = files
-                .iter()
-                .map(|f| f.level)
-                .max()
-                .unwrap_or(0)
-                .saturating_add(1);
-            let new = self.upload(bucket, table_id, day, &merged, level).await?;
-            let new_path = new.path.clone();
-            let remove: Vec<Id> = files.iter().map(|f| f.id).collect();
-            let added = match self.catalog.replace_parquet_files(&remove, &[new]).await {
-                Ok(added) => added,
-                Err(tidemark_catalog::Error::NotFound(_)) => {
-                    // Retention or a bucket delete got there first; try again next round.
-                    self.delete_objects(vec![new_path]).await;
-                    continue;
-                }
-                Err(e) => {
-                    self.delete_objects(vec![new_path]).await;
-                    return Err(Error::Catalog(e));
-                }
-            };
-            {
-                let mut state = self.state();
-                let list = state.files.entry((bucket, table_id)).or_default();
-                list.retain(|f| !remove.contains(&f.id));
-                list.extend(added);
-                let due = Instant::now() + self.config.compact.delete_grace;
-                state
-                    .pending_deletes
-                    .extend(files.iter().map(|f| (due, f.path.clone())));
+            let new = self
+                .upload(bucket, table_id, day, &merged, next_level(&files))
+                .await?;
+            if !self.swap_files(bucket, table_id, &files, new).await? {
+                continue;
             }
-            self.added_files();
             report.runs += 1;
             report.files_in += files.len();
             report.rows_out += merged.num_rows();
         }
+        for (bucket, table_id, day, files) in self.cold_candidates(super::now_nanos()) {
+            if let Some(rows) = self.rewrite_cold(bucket, table_id, day, &files).await? {
+                report.runs += 1;
+                report.cold_runs += 1;
+                report.files_in += files.len();
+                report.rows_out += rows;
+            }
+        }
         Ok(report)
+    }
+
+    /// Merge runs due now, counting cold partitions' as due whatever their age: work the
+    /// background task has still to do once writes stop.
+    pub fn pending_compactions(&self) -> usize {
+        self.compaction_candidates().len() + self.cold_candidates(i64::MAX).len()
+    }
+
+    /// Replaced objects not yet deleted (their grace period is running).
+    pub fn pending_deletes(&self) -> usize {
+        self.state().pending_deletes.len()
+    }
+
+    /// Puts `new` in the place of `files` in the catalog and the file list, and schedules the
+    /// objects of `files` for deletion. False (and `new`'s object deleted) when the catalog no
+    /// longer has every one of `files`: retention or a bucket delete got there first.
+    pub(super) async fn swap_files(
+        &self,
+        bucket: Id,
+        table_id: Id,
+        files: &[ParquetFile],
+        new: NewParquetFile,
+    ) -> Result<bool> {
+        let new_path = new.path.clone();
+        let remove: Vec<Id> = files.iter().map(|f| f.id).collect();
+        let added = match self.catalog.replace_parquet_files(&remove, &[new]).await {
+            Ok(added) => added,
+            Err(tidemark_catalog::Error::NotFound(_)) => {
+                self.delete_objects(vec![new_path]).await;
+                return Ok(false);
+            }
+            Err(e) => {
+                self.delete_objects(vec![new_path]).await;
+                return Err(Error::Catalog(e));
+            }
+        };
+        {
+            let mut state = self.state();
+            let list = state.files.entry((bucket, table_id)).or_default();
+            list.retain(|f| !remove.contains(&f.id));
+            list.extend(added);
+            let due = Instant::now() + self.config.compact.delete_grace;
+            state
+                .pending_deletes
+                .extend(files.iter().map(|f| (due, f.path.clone())));
+        }
+        self.added_files();
+        Ok(true)
     }
 
     /// Sets a bucket's retention (0 keeps rows for ever). Queries stop seeing older rows at once.
@@ -255,12 +311,13 @@ impl Engine {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use tidemark_catalog::{Id, ParquetFile};
 
     use super::{merge_runs, CompactConfig};
 
-    fn file(n: u64, min: i64, max: i64, rows: i64) -> ParquetFile {
+    /// File `n` of `rows` rows (and as many bytes) over `[min, max]`.
+    pub(in crate::engine) fn file(n: u64, min: i64, max: i64, rows: i64) -> ParquetFile {
         ParquetFile {
             id: Id::from_u64(n).unwrap(),
             bucket_id: Id::from_u64(1000).unwrap(),
@@ -270,13 +327,13 @@ mod tests {
             min_time: min,
             max_time: max,
             row_count: rows,
-            size_bytes: 1,
+            size_bytes: rows,
             level: 0,
             created_at: n as i64,
         }
     }
 
-    fn ids(runs: &[Vec<ParquetFile>]) -> Vec<Vec<u64>> {
+    pub(in crate::engine) fn ids(runs: &[Vec<ParquetFile>]) -> Vec<Vec<u64>> {
         runs.iter()
             .map(|r| {
                 let mut v: Vec<u64> = r.iter().map(|f| f.id.get()).collect();

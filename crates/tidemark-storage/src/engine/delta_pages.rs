@@ -26,10 +26,11 @@
 //! names the codec the file's properties ask for.
 
 use std::borrow::Cow;
+use std::io::Write;
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::datatypes::{DataType, Int64Type, UInt64Type};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Int64Type, SchemaRef, UInt64Type};
 use bytes::Bytes;
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowRowGroupWriterFactory};
 use parquet::arrow::{add_encoded_arrow_schema_to_metadata, ArrowSchemaConverter};
@@ -39,7 +40,7 @@ use parquet::column::writer::{get_column_writer, ColumnCloseResult, ColumnWriter
 use parquet::errors::{ParquetError, Result as PqResult};
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::{SerializedFileWriter, SerializedPageWriter, TrackedWrite};
-use parquet::schema::types::ColumnDescPtr;
+use parquet::schema::types::{ColumnDescPtr, SchemaDescPtr};
 
 use crate::error::{Error, Result};
 
@@ -55,84 +56,131 @@ const MINI: usize = 32;
 /// that `props` delta-encode without a dictionary, with zstd or no compression, get byte-aligned
 /// pages. The schema must be flat.
 pub(crate) fn encode(batch: &RecordBatch, props: WriterProperties) -> Result<Vec<u8>> {
-    let schema = batch.schema();
-    let parquet_schema = ArrowSchemaConverter::new()
-        .with_coerce_types(props.coerce_types())
-        .convert(&schema)?;
-    // One leaf per field, so that leaf `i` is field `i`'s.
-    if parquet_schema.num_columns() != schema.fields().len() {
-        return Err(Error::Internal(
-            "byte-aligned Parquet needs a flat schema".into(),
-        ));
-    }
-    let mut props = props;
-    add_encoded_arrow_schema_to_metadata(&schema, &mut props);
-    // Which leaves are byte-aligned; their column writers write uncompressed (see the module
-    // comment).
-    let mut byte_aligned = vec![false; schema.fields().len()];
-    let mut raw = props.clone().into_builder();
-    for (i, field) in schema.fields().iter().enumerate() {
-        let column = parquet_schema.column(i);
-        byte_aligned[i] = matches!(field.data_type(), DataType::Int64 | DataType::UInt64)
-            && props.encoding(column.path()) == Some(Encoding::DELTA_BINARY_PACKED)
-            && !props.dictionary_enabled(column.path())
-            // The codecs `BytePageWriter` applies.
-            && matches!(
-                props.compression(column.path()),
-                Compression::ZSTD(_) | Compression::UNCOMPRESSED
-            );
-        if byte_aligned[i] {
-            raw = raw.set_column_compression(column.path().clone(), Compression::UNCOMPRESSED);
-        }
-    }
-    // arrow-rs checks page limits every `write_batch_size` rows of a column with nulls, but
-    // every page's worth of rows without; given definition levels, the column writer always
-    // does the former. So columns without nulls get properties that say the latter: pages then
-    // break where arrow-rs breaks them.
-    let raw = [
-        Arc::new(raw.clone().build()),
-        Arc::new(
-            raw.set_write_batch_size(props.data_page_row_count_limit())
-                .build(),
-        ),
-    ];
-    let rows_per_group = props.max_row_group_row_count().unwrap_or(usize::MAX).max(1);
-
-    let props = Arc::new(props);
-    let mut out = Vec::new();
-    let mut file = SerializedFileWriter::new(
-        &mut out,
-        parquet_schema.root_schema_ptr(),
-        Arc::clone(&props),
-    )?;
-    let factory = ArrowRowGroupWriterFactory::new(&file, Arc::clone(&schema));
+    let mut file = FileEncoder::new(batch.schema(), props, Vec::new())?;
+    let rows_per_group = file.rows_per_group();
     let mut start = 0;
-    let mut group = 0;
     while start < batch.num_rows() {
         let rows = batch.slice(start, rows_per_group.min(batch.num_rows() - start));
-        let writers = factory.create_column_writers(group)?;
-        let mut row_group = file.next_row_group()?;
-        for (i, (field, mut writer)) in schema.fields().iter().zip(writers).enumerate() {
-            let array = rows.column(i);
+        file.write_group(|i| Ok(Arc::clone(rows.column(i))))?;
+        start += rows.num_rows();
+    }
+    file.finish()
+}
+
+/// A Parquet file written one row group at a time, with [`encode`]'s pages: what a merge that
+/// never holds the whole file's rows writes through.
+pub(crate) struct FileEncoder<W: Write + Send> {
+    schema: SchemaRef,
+    parquet_schema: SchemaDescPtr,
+    props: Arc<WriterProperties>,
+    /// For byte-aligned leaves: properties that write them uncompressed, for columns with
+    /// nulls and without (see `new`).
+    raw: [Arc<WriterProperties>; 2],
+    byte_aligned: Vec<bool>,
+    file: SerializedFileWriter<W>,
+    factory: ArrowRowGroupWriterFactory,
+    groups: usize,
+}
+
+impl<W: Write + Send> FileEncoder<W> {
+    pub(crate) fn new(schema: SchemaRef, props: WriterProperties, out: W) -> Result<Self> {
+        let parquet_schema = ArrowSchemaConverter::new()
+            .with_coerce_types(props.coerce_types())
+            .convert(&schema)?;
+        // One leaf per field, so that leaf `i` is field `i`'s.
+        if parquet_schema.num_columns() != schema.fields().len() {
+            return Err(Error::Internal(
+                "byte-aligned Parquet needs a flat schema".into(),
+            ));
+        }
+        let mut props = props;
+        add_encoded_arrow_schema_to_metadata(&schema, &mut props);
+        // Which leaves are byte-aligned; their column writers write uncompressed (see the module
+        // comment).
+        let mut byte_aligned = vec![false; schema.fields().len()];
+        let mut raw = props.clone().into_builder();
+        for (i, field) in schema.fields().iter().enumerate() {
+            let column = parquet_schema.column(i);
+            byte_aligned[i] = matches!(field.data_type(), DataType::Int64 | DataType::UInt64)
+                && props.encoding(column.path()) == Some(Encoding::DELTA_BINARY_PACKED)
+                && !props.dictionary_enabled(column.path())
+                // The codecs `BytePageWriter` applies.
+                && matches!(
+                    props.compression(column.path()),
+                    Compression::ZSTD(_) | Compression::UNCOMPRESSED
+                );
             if byte_aligned[i] {
-                let descr = parquet_schema.column(i);
-                let codec = props.compression(descr.path());
-                let raw = &raw[usize::from(array.logical_null_count() == 0)];
+                raw = raw.set_column_compression(column.path().clone(), Compression::UNCOMPRESSED);
+            }
+        }
+        // arrow-rs checks page limits every `write_batch_size` rows of a column with nulls, but
+        // every page's worth of rows without; given definition levels, the column writer always
+        // does the former. So columns without nulls get properties that say the latter: pages
+        // then break where arrow-rs breaks them.
+        let raw = [
+            Arc::new(raw.clone().build()),
+            Arc::new(
+                raw.set_write_batch_size(props.data_page_row_count_limit())
+                    .build(),
+            ),
+        ];
+        let props = Arc::new(props);
+        let parquet_schema = Arc::new(parquet_schema);
+        let file =
+            SerializedFileWriter::new(out, parquet_schema.root_schema_ptr(), Arc::clone(&props))?;
+        let factory = ArrowRowGroupWriterFactory::new(&file, Arc::clone(&schema));
+        Ok(Self {
+            schema,
+            parquet_schema,
+            props,
+            raw,
+            byte_aligned,
+            file,
+            factory,
+            groups: 0,
+        })
+    }
+
+    /// The most rows a row group should hold, from the properties.
+    pub(crate) fn rows_per_group(&self) -> usize {
+        self.props
+            .max_row_group_row_count()
+            .unwrap_or(usize::MAX)
+            .max(1)
+    }
+
+    /// Writes one row group whose column `i` is `column(i)`, asked for one column at a time so
+    /// that a caller assembling columns from pieces holds one assembled column at once.
+    pub(crate) fn write_group(
+        &mut self,
+        mut column: impl FnMut(usize) -> Result<ArrayRef>,
+    ) -> Result<()> {
+        let writers = self.factory.create_column_writers(self.groups)?;
+        let mut row_group = self.file.next_row_group()?;
+        for (i, (field, mut writer)) in self.schema.fields().iter().zip(writers).enumerate() {
+            let array = column(i)?;
+            if self.byte_aligned[i] {
+                let descr = self.parquet_schema.column(i);
+                let codec = self.props.compression(descr.path());
+                let raw = &self.raw[usize::from(array.logical_null_count() == 0)];
                 let (chunk, close) = write_byte_aligned(descr, raw, codec, array.as_ref())?;
                 row_group.append_column(&chunk, close)?;
             } else {
-                for leaf in compute_leaves(field, array)? {
+                for leaf in compute_leaves(field, &array)? {
                     writer.write(&leaf)?;
                 }
                 writer.close()?.append_to_row_group(&mut row_group)?;
             }
         }
         row_group.close()?;
-        start += rows.num_rows();
-        group += 1;
+        self.groups += 1;
+        Ok(())
     }
-    file.close()?;
-    Ok(out)
+
+    /// Writes the footer and gives back the output.
+    pub(crate) fn finish(self) -> Result<W> {
+        Ok(self.file.into_inner()?)
+    }
 }
 
 /// Writes one Int64 or UInt64 column chunk through [`BytePageWriter`], into memory: the chunk's

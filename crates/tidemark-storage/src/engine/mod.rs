@@ -2,6 +2,7 @@
 //! persisted files, and answers writes and the queries' requests for table data.
 
 mod apply;
+mod cold;
 mod compact;
 mod delta_pages;
 mod persist;

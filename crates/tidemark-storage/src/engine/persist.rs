@@ -83,7 +83,7 @@ impl IntegerEncoding {
     };
 }
 
-fn writer_properties(
+pub(super) fn writer_properties(
     schema: &arrow::datatypes::Schema,
     integers: IntegerEncoding,
 ) -> Result<WriterProperties> {
@@ -339,7 +339,30 @@ impl Engine {
         batch: &arrow::array::RecordBatch,
         level: i16,
     ) -> Result<NewParquetFile> {
+        let (min_time, max_time) = crate::dedupe::time_range(batch)?;
         let bytes = encode_parquet(batch)?;
+        self.upload_encoded(
+            bucket,
+            table_id,
+            day,
+            bytes,
+            (batch.num_rows(), min_time, max_time),
+            level,
+        )
+        .await
+    }
+
+    /// Stores an encoded Parquet file of `(rows, min_time, max_time)` durably and describes it
+    /// for the catalog.
+    pub(crate) async fn upload_encoded(
+        &self,
+        bucket: Id,
+        table_id: Id,
+        day: i32,
+        bytes: Vec<u8>,
+        (rows, min_time, max_time): (usize, i64, i64),
+        level: i16,
+    ) -> Result<NewParquetFile> {
         let id = Id::random();
         let path = format!("{bucket}/{table_id}/{}/{id}.parquet", date_of_day(day));
         let size = bytes.len();
@@ -353,7 +376,6 @@ impl Engine {
                 .await
                 .map_err(|e| Error::Internal(format!("fsync task: {e}")))??;
         }
-        let (min_time, max_time) = crate::dedupe::time_range(batch)?;
         Ok(NewParquetFile {
             id,
             bucket_id: bucket,
@@ -362,7 +384,7 @@ impl Engine {
             path,
             min_time,
             max_time,
-            row_count: batch.num_rows() as i64,
+            row_count: rows as i64,
             size_bytes: size as i64,
             level,
         })
@@ -406,6 +428,7 @@ impl Engine {
                 match engine.compact().await {
                     Ok(r) if r.runs > 0 => tracing::info!(
                         runs = r.runs,
+                        cold_runs = r.cold_runs,
                         files_in = r.files_in,
                         rows = r.rows_out,
                         "compacted"

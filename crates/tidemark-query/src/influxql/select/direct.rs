@@ -30,7 +30,7 @@ use super::direct_pred::{Col, Compiled, Tri};
 use super::plan::{AggFn, Plan};
 use super::pushdown::Windows;
 use super::scan::{self, Series};
-use crate::direct::{FileIndex, Loaded};
+use crate::direct::{FileIndex, Loaded, PieceKey};
 use crate::error::Result;
 
 /// What the direct path read: windows (aggregates) or series (raw rows).
@@ -265,7 +265,7 @@ impl Scope<'_> {
         let mut wanted: Vec<Vec<(usize, usize)>> = vec![Vec::new(); indexes.len()];
         for p in groups.values().flatten() {
             if let Some(run) = indexes[p.file].runs.get(p.run) {
-                wanted[p.file].push((run.start, run.end));
+                wanted[p.file].push(indexes[p.file].rows_within(run, self.lo, self.hi));
             }
         }
         // The whole read must fit in half the cache, or it would evict everything else (and
@@ -381,7 +381,7 @@ struct Ctx<'a> {
 }
 
 /// The rows of one row group a pick covers within the time bounds: (row group, first, end).
-type Piece = (usize, usize, usize);
+type Piece = (PieceKey, usize, usize);
 
 impl Ctx<'_> {
     fn file(&self, p: &Pick) -> Option<(&Loaded, &FileIndex)> {
@@ -398,7 +398,8 @@ impl Ctx<'_> {
             return Vec::new();
         };
         let mut out = Vec::new();
-        for (g, s, e) in l.pieces(run.start, run.end) {
+        let (start, end) = index.rows_within(run, self.lo, self.hi);
+        for (g, s, e) in l.pieces(start, end) {
             let Some(time) = l.chunk(g, TIME_COLUMN) else {
                 continue;
             };
@@ -440,7 +441,7 @@ impl Ctx<'_> {
             .map_or_else(Vec::new, |run| tag_values(&run.key, &positions))
     }
 
-    fn cond_fields<'l>(&self, l: &'l Loaded, g: usize) -> Vec<Col<'l>> {
+    fn cond_fields<'l>(&self, l: &'l Loaded, g: PieceKey) -> Vec<Col<'l>> {
         self.cond
             .fields
             .iter()

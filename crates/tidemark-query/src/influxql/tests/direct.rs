@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::{NOW, SEC, T0};
+use crate::direct::{DirectCache, Run, BLOCK};
 use crate::tests::{fixture, Fixture};
 use crate::{QueryConfig, QueryEngine};
 
@@ -131,6 +132,68 @@ async fn compare_with(f: &Fixture, direct: &QueryEngine, datafusion: &QueryEngin
             (d, e) => panic!("{q}: direct {d:?}, DataFusion {e:?}"),
         }
     }
+}
+
+/// A time range within a run needs only the blocks that can hold it; every row in the range
+/// is among them.
+#[tokio::test]
+async fn a_time_range_narrows_a_run_to_the_blocks_that_hold_it() {
+    let f = persisted().await;
+    let cache = DirectCache::new(
+        f.engine.object_store(),
+        f.engine.local_object_root(),
+        1 << 20,
+    )
+    .expect("cache");
+    let indexes = cache.indexes(&f.engine.files()).await.expect("indexes");
+    let aligned =
+        |row: usize, run: &Run| row == run.start || row == run.end || row.is_multiple_of(BLOCK);
+    let mut narrowed = 0;
+    for index in &indexes {
+        for run in &index.runs {
+            assert_eq!(
+                index.rows_within(run, i64::MIN, i64::MAX),
+                (run.start, run.end)
+            );
+            // The fixture's rows are 10 s apart within a run.
+            for row in run.start..run.end {
+                let t = run.min_time + (row - run.start) as i64 * 10 * SEC;
+                let (s, e) = index.rows_within(run, t, t);
+                assert!(s <= row && row < e, "row {row} outside {s}..{e}");
+                assert!(aligned(s, run) && aligned(e, run), "{s}..{e}");
+                assert!(e - s <= 2 * BLOCK, "{s}..{e}");
+                narrowed += usize::from(e - s < run.end - run.start);
+            }
+        }
+    }
+    assert!(narrowed > 100, "only {narrowed} ranges narrowed");
+}
+
+/// A time range within runs a query read whole is sliced from the cached runs, not decoded
+/// again, and answers as DataFusion does.
+#[tokio::test]
+async fn blocks_of_runs_read_whole_come_from_the_cache() {
+    let f = persisted().await;
+    let datafusion = reference(&f).await;
+    let whole = "SELECT max(usage), min(idle) FROM cpu GROUP BY host".to_owned();
+    let part = format!(
+        "SELECT max(usage), min(idle) FROM cpu WHERE time >= {} AND time <= {} GROUP BY host",
+        T0 + 95 * SEC,
+        T0 + 205 * SEC
+    );
+    let mut cached = Vec::new();
+    for q in [&whole, &part] {
+        let got = f.try_influxql_with(&f.query, q).await.expect("direct");
+        let expected = f
+            .try_influxql_with(&datafusion, q)
+            .await
+            .expect("datafusion");
+        assert_eq!(got, expected, "{q}");
+        cached.push(f.query.direct.cached_bytes());
+    }
+    assert_eq!(f.query.direct_answers(), 2);
+    assert!(cached[0] > 0);
+    assert_eq!(cached[1], cached[0], "the range decoded blocks again");
 }
 
 /// Host a's maximum usage per minute over the fixture's ten minutes.

@@ -1,0 +1,331 @@
+//! Cold partitions: once a (table, day) partition has taken no writes for
+//! [`CompactConfig::cold`](super::CompactConfig), its files are rewritten as one, as InfluxDB
+//! fully compacts a shard that went cold.
+//!
+//! Persistence and the in-memory compaction leave a day in files of at most about two million
+//! rows (memory bounds them), so at a thousand series each file holds under two thousand rows
+//! of a series. Every series change costs the delta pages of each integer column a wide
+//! miniblock, and one file per day has the fewest: on a 1,000-host TSBS day, five files take
+//! 0.314 bytes per value and one 0.296 (BENCHMARKS.md).
+//!
+//! The rewrite is a stream, never the whole partition in memory: the files of a run do not
+//! overlap in time (see `cold_runs`), so the merged order is each series' rows from the oldest
+//! file to the newest, and no point needs deduplicating. The files are read a batch at a time,
+//! a series run is taken from whichever file's next series sorts first, and row groups are
+//! written as they fill. Memory is the inputs' bytes, about one row group of rows, and the
+//! output's bytes.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use arrow::array::{Array, RecordBatch};
+use arrow::compute::SortOptions;
+use arrow::datatypes::SchemaRef;
+use arrow::row::{RowConverter, Rows, SortField};
+use bytes::Bytes;
+use object_store::path::Path as ObjectPath;
+use object_store::ObjectStoreExt;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::file::properties::WriterProperties;
+use tidemark_catalog::{Id, ParquetFile};
+
+use super::compact::{by_day, components, next_level};
+use super::delta_pages::FileEncoder;
+use super::persist::{writer_properties, IntegerEncoding};
+use super::{Engine, State};
+use crate::error::{Error, Result};
+use crate::read::widen;
+
+/// Rows decoded from an input file at a time (in tests, fewer than a series has, so that
+/// series runs cross batches).
+const READ_BATCH_ROWS: usize = if cfg!(test) { 64 } else { 8192 };
+
+/// The runs of one partition's files a cold rewrite merges: maximal runs of adjacent files that
+/// overlap no other file, cut where their objects would pass `max_bytes` together, of two files
+/// or more. Overlapping files are left to the in-memory compaction, which deduplicates.
+pub(super) fn cold_runs(files: Vec<ParquetFile>, max_bytes: u64) -> Vec<Vec<ParquetFile>> {
+    let mut out = Vec::new();
+    let mut run: Vec<ParquetFile> = Vec::new();
+    let mut run_bytes = 0u64;
+    let mut flush = |run: &mut Vec<ParquetFile>| {
+        if run.len() >= 2 {
+            out.push(std::mem::take(run));
+        }
+        run.clear();
+    };
+    for mut component in components(files) {
+        if component.len() > 1 {
+            flush(&mut run);
+            run_bytes = 0;
+            continue;
+        }
+        let Some(file) = component.pop() else {
+            continue;
+        };
+        let bytes = u64::try_from(file.size_bytes).unwrap_or(0);
+        if run_bytes + bytes > max_bytes {
+            flush(&mut run);
+            run_bytes = 0;
+        }
+        run_bytes += bytes;
+        run.push(file);
+    }
+    flush(&mut run);
+    out
+}
+
+/// (bucket, table id, day) of every partition the buffer holds rows of: those are not cold.
+fn buffered_partitions(state: &State) -> HashSet<(Id, Id, i32)> {
+    let mut out = HashSet::new();
+    for buffers in [state.frozen.as_ref(), Some(&state.active)]
+        .into_iter()
+        .flatten()
+    {
+        for ((bucket, _), table) in buffers {
+            for (day, partition) in &table.partitions {
+                if partition.rows() > 0 {
+                    out.insert((*bucket, table.schema.table_id, *day));
+                }
+            }
+        }
+    }
+    out
+}
+
+impl Engine {
+    /// Cold runs to rewrite: (bucket, table, day, files in time order). A partition is cold
+    /// when the buffer holds none of its rows and its newest file was written at least
+    /// `cold` before `now` (nanoseconds); `now = i64::MAX` counts every quiet partition as cold.
+    pub(super) fn cold_candidates(&self, now: i64) -> Vec<(Id, Id, i32, Vec<ParquetFile>)> {
+        let cfg = self.config.compact;
+        let cold_ns = i64::try_from(cfg.cold.as_nanos()).unwrap_or(i64::MAX);
+        let written_before = now.saturating_sub(cold_ns);
+        let state = self.state();
+        let buffered = buffered_partitions(&state);
+        let mut out = Vec::new();
+        for ((bucket, table), files) in &state.files {
+            for (day, group) in by_day(files) {
+                if buffered.contains(&(*bucket, *table, day))
+                    || group.iter().any(|f| f.created_at > written_before)
+                {
+                    continue;
+                }
+                for run in cold_runs(group, cfg.cold_max_bytes) {
+                    out.push((*bucket, *table, day, run));
+                }
+            }
+        }
+        out
+    }
+
+    /// Rewrites one cold run as one file; `None` when the table is gone or the catalog no
+    /// longer has every file of the run. Returns the rows written.
+    pub(super) async fn rewrite_cold(
+        &self,
+        bucket: Id,
+        table_id: Id,
+        day: i32,
+        files: &[ParquetFile],
+    ) -> Result<Option<usize>> {
+        let Some(schema) = self.schema_by_id(bucket, table_id) else {
+            return Ok(None);
+        };
+        let arrow = Arc::clone(schema.arrow_schema());
+        let key: Vec<String> = schema.sort_key().into_iter().map(str::to_owned).collect();
+        let mut inputs = Vec::with_capacity(files.len());
+        for f in files {
+            inputs.push(
+                self.store
+                    .get(&ObjectPath::from(f.path.as_str()))
+                    .await?
+                    .bytes()
+                    .await?,
+            );
+        }
+        let expected: i64 = files.iter().map(|f| f.row_count).sum();
+        let props = writer_properties(&arrow, IntegerEncoding::PERSIST)?;
+        let merged =
+            tokio::task::spawn_blocking(move || merge_disjoint(inputs, &arrow, &key, props))
+                .await
+                .map_err(|e| Error::Internal(format!("cold rewrite task: {e}")))??;
+        if i64::try_from(merged.rows).ok() != Some(expected) {
+            return Err(Error::Internal(format!(
+                "cold rewrite read {} rows from files that hold {expected}",
+                merged.rows
+            )));
+        }
+        let min_time = files.iter().map(|f| f.min_time).min().unwrap_or(0);
+        let max_time = files.iter().map(|f| f.max_time).max().unwrap_or(0);
+        let new = self
+            .upload_encoded(
+                bucket,
+                table_id,
+                day,
+                merged.bytes,
+                (merged.rows, min_time, max_time),
+                next_level(files),
+            )
+            .await?;
+        Ok(self
+            .swap_files(bucket, table_id, files, new)
+            .await?
+            .then_some(merged.rows))
+    }
+}
+
+/// One merged file, encoded.
+struct Merged {
+    bytes: Vec<u8>,
+    rows: usize,
+}
+
+/// One input file read a batch at a time, with the series keys of the current batch.
+struct Input {
+    reader: ParquetRecordBatchReader,
+    /// The current batch and its rows' series keys; `None` once the file is read.
+    current: Option<(RecordBatch, Rows)>,
+    /// The first row of `current` not yet taken.
+    at: usize,
+}
+
+/// Reads batches and gives each its series keys.
+struct Keyed<'a> {
+    schema: &'a SchemaRef,
+    key_columns: Vec<usize>,
+    converter: RowConverter,
+}
+
+impl Keyed<'_> {
+    fn next(&self, reader: &mut ParquetRecordBatchReader) -> Result<Option<(RecordBatch, Rows)>> {
+        for batch in reader.by_ref() {
+            let batch = widen(&batch?, self.schema)?;
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            let columns: Vec<_> = self
+                .key_columns
+                .iter()
+                .map(|&i| Arc::clone(batch.column(i)))
+                .collect();
+            let rows = self.converter.convert_columns(&columns)?;
+            return Ok(Some((batch, rows)));
+        }
+        Ok(None)
+    }
+}
+
+/// Merges Parquet files sorted by (series, time) whose time ranges do not overlap, given oldest
+/// first, into one file in `schema` (see the module doc).
+fn merge_disjoint(
+    files: Vec<Bytes>,
+    schema: &SchemaRef,
+    key: &[String],
+    props: WriterProperties,
+) -> Result<Merged> {
+    let key_columns = key
+        .iter()
+        .map(|name| {
+            schema
+                .index_of(name)
+                .map_err(|_| Error::Internal(format!("sort key column {name} is not in the table")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // The order persistence sorts series in: tag values as strings, a missing tag first.
+    let fields = key_columns
+        .iter()
+        .map(|&i| {
+            SortField::new_with_options(
+                schema.field(i).data_type().clone(),
+                SortOptions {
+                    descending: false,
+                    nulls_first: true,
+                },
+            )
+        })
+        .collect();
+    let keyed = Keyed {
+        schema,
+        key_columns,
+        converter: RowConverter::new(fields)?,
+    };
+    let mut inputs = Vec::with_capacity(files.len());
+    for bytes in files {
+        let mut reader = ParquetRecordBatchReaderBuilder::try_new(bytes)?
+            .with_batch_size(READ_BATCH_ROWS)
+            .build()?;
+        let current = keyed.next(&mut reader)?;
+        inputs.push(Input {
+            reader,
+            current,
+            at: 0,
+        });
+    }
+
+    let mut out = FileEncoder::new(Arc::clone(schema), props, Vec::new())?;
+    let group_rows = out.rows_per_group();
+    let mut pending: Vec<RecordBatch> = Vec::new();
+    let mut pending_rows = 0usize;
+    let mut rows = 0usize;
+    let flush = |pending: &mut Vec<RecordBatch>, out: &mut FileEncoder<Vec<u8>>| {
+        if pending.is_empty() {
+            return Ok::<(), Error>(());
+        }
+        out.write_group(|c| {
+            let parts: Vec<&dyn Array> = pending.iter().map(|b| b.column(c).as_ref()).collect();
+            Ok(arrow::compute::concat(&parts)?)
+        })?;
+        pending.clear();
+        Ok(())
+    };
+    loop {
+        // The input whose next series sorts first; on equal series the older file, whose rows
+        // are earlier in time.
+        let mut first: Option<usize> = None;
+        for (i, input) in inputs.iter().enumerate() {
+            let Some((_, keys)) = &input.current else {
+                continue;
+            };
+            let better = match first.and_then(|f| inputs[f].current.as_ref().map(|c| (f, c))) {
+                None => true,
+                Some((f, (_, best))) => keys.row(input.at) < best.row(inputs[f].at),
+            };
+            if better {
+                first = Some(i);
+            }
+        }
+        let Some(i) = first else {
+            break;
+        };
+        let input = &mut inputs[i];
+        let Some((batch, keys)) = &input.current else {
+            break;
+        };
+        let start = input.at;
+        let series = keys.row(start);
+        let mut end = start + 1;
+        while end < batch.num_rows() && keys.row(end) == series {
+            end += 1;
+        }
+        let run = batch.slice(start, end - start);
+        if pending_rows > 0 && pending_rows + run.num_rows() > group_rows {
+            flush(&mut pending, &mut out)?;
+            pending_rows = 0;
+        }
+        pending_rows += run.num_rows();
+        rows += run.num_rows();
+        pending.push(run);
+        input.at = end;
+        if end == batch.num_rows() {
+            input.current = keyed.next(&mut input.reader)?;
+            input.at = 0;
+        }
+    }
+    flush(&mut pending, &mut out)?;
+    Ok(Merged {
+        bytes: out.finish()?,
+        rows,
+    })
+}
+
+#[cfg(test)]
+mod tests;
