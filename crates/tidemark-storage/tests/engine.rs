@@ -113,6 +113,15 @@ async fn write_with(
         .unwrap()
 }
 
+/// How many files the catalog lists for the fixture's bucket.
+async fn file_count(f: &Fixture) -> usize {
+    f.catalog
+        .list_parquet_files(f.bucket.id)
+        .await
+        .unwrap()
+        .len()
+}
+
 /// The table as a query sees it: buffered batches and files (read back), merged.
 async fn rows(engine: &Engine, bucket: &Bucket, table: &str) -> String {
     let data = engine
@@ -258,14 +267,7 @@ async fn persistence_moves_rows_to_parquet_and_checkpoints_the_wal() {
     let engine = open(&f).await;
     assert_eq!(engine.buffered_rows(), 1);
     assert_eq!(rows(&engine, &f.bucket, "m").await, after);
-    assert_eq!(
-        f.catalog
-            .list_parquet_files(f.bucket.id)
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(file_count(&f).await, 2);
 }
 
 #[tokio::test]
@@ -281,14 +283,7 @@ async fn compaction_merges_a_partitions_files_and_keeps_results_identical() {
     engine.persist().await.unwrap();
     write(&engine, &f.bucket, "m,t=x v=4 40").await;
     engine.persist().await.unwrap();
-    assert_eq!(
-        f.catalog
-            .list_parquet_files(f.bucket.id)
-            .await
-            .unwrap()
-            .len(),
-        4
-    );
+    assert_eq!(file_count(&f).await, 4);
     let before = rows(&engine, &f.bucket, "m").await;
     assert!(
         before.contains("5.0") && !before.contains("1.0"),
@@ -358,14 +353,7 @@ async fn partitions_written_recently_are_not_cold() {
     // Waiting to go cold counts as work to do; nothing is rewritten yet.
     assert_eq!(engine.pending_compactions(), 1);
     assert_eq!(engine.compact().await.unwrap().runs, 0);
-    assert_eq!(
-        f.catalog
-            .list_parquet_files(f.bucket.id)
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(file_count(&f).await, 2);
 }
 
 #[tokio::test]
@@ -380,14 +368,7 @@ async fn retention_hides_expired_rows_and_deletes_their_files() {
     let old = now - 3 * 24 * hour;
     write(&engine, &f.bucket, &format!("m v=1 {old}\nm v=2 {now}")).await;
     engine.persist().await.unwrap();
-    assert_eq!(
-        f.catalog
-            .list_parquet_files(f.bucket.id)
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
+    assert_eq!(file_count(&f).await, 2);
 
     engine.set_retention(f.bucket.id, 24 * 3600);
     let data = engine

@@ -266,34 +266,15 @@ fn merge_disjoint(
     let mut pending: Vec<RecordBatch> = Vec::new();
     let mut pending_rows = 0usize;
     let mut rows = 0usize;
-    let flush = |pending: &mut Vec<RecordBatch>, out: &mut FileEncoder<Vec<u8>>| {
-        if pending.is_empty() {
-            return Ok::<(), Error>(());
-        }
-        out.write_group(|c| {
-            let parts: Vec<&dyn Array> = pending.iter().map(|b| b.column(c).as_ref()).collect();
-            Ok(arrow::compute::concat(&parts)?)
-        })?;
-        pending.clear();
-        Ok(())
-    };
     loop {
         // The input whose next series sorts first; on equal series the older file, whose rows
         // are earlier in time.
-        let mut first: Option<usize> = None;
-        for (i, input) in inputs.iter().enumerate() {
-            let Some((_, keys)) = &input.current else {
-                continue;
-            };
-            let better = match first.and_then(|f| inputs[f].current.as_ref().map(|c| (f, c))) {
-                None => true,
-                Some((f, (_, best))) => keys.row(input.at) < best.row(inputs[f].at),
-            };
-            if better {
-                first = Some(i);
-            }
-        }
-        let Some(i) = first else {
+        let first = inputs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, input)| Some((input.current.as_ref()?.1.row(input.at), i)))
+            .min();
+        let Some((_, i)) = first else {
             break;
         };
         let input = &mut inputs[i];
@@ -308,7 +289,7 @@ fn merge_disjoint(
         }
         let run = batch.slice(start, end - start);
         if pending_rows > 0 && pending_rows + run.num_rows() > group_rows {
-            flush(&mut pending, &mut out)?;
+            write_group(&mut pending, &mut out)?;
             pending_rows = 0;
         }
         pending_rows += run.num_rows();
@@ -320,11 +301,24 @@ fn merge_disjoint(
             input.at = 0;
         }
     }
-    flush(&mut pending, &mut out)?;
+    write_group(&mut pending, &mut out)?;
     Ok(Merged {
         bytes: out.finish()?,
         rows,
     })
+}
+
+/// Writes the series runs in `pending` as one row group, and empties it.
+fn write_group(pending: &mut Vec<RecordBatch>, out: &mut FileEncoder<Vec<u8>>) -> Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    out.write_group(|c| {
+        let parts: Vec<&dyn Array> = pending.iter().map(|b| b.column(c).as_ref()).collect();
+        Ok(arrow::compute::concat(&parts)?)
+    })?;
+    pending.clear();
+    Ok(())
 }
 
 #[cfg(test)]
