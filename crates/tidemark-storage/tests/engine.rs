@@ -343,6 +343,41 @@ async fn a_cold_partition_is_rewritten_as_one_file() {
 }
 
 #[tokio::test]
+async fn overlapping_files_compaction_leaves_are_merged_when_the_day_goes_cold() {
+    let f = fixture(SchemaType::Implicit).await;
+    // Too small a merge budget for the in-memory compaction to take the overlapping pair.
+    let small = |c: &mut EngineConfig| {
+        c.compact.cold = Duration::ZERO;
+        c.compact.max_rows = 2;
+    };
+    let engine = open_with(&f, small).await;
+    write(&engine, &f.bucket, "m,t=x v=1i,w=1.5 10\nm,t=x v=2i 30").await;
+    engine.persist().await.unwrap();
+    // A later write of the point x@10 with a new v and no w, and y between the first's times.
+    write(&engine, &f.bucket, "m,t=x v=9i 10\nm,t=y v=3i 20").await;
+    engine.persist().await.unwrap();
+    let before = rows(&engine, &f.bucket, "m").await;
+    assert_eq!(engine.pending_compactions(), 1);
+
+    let report = engine.compact().await.unwrap();
+    assert_eq!((report.runs, report.cold_runs, report.rows_out), (1, 1, 3));
+    let files = f.catalog.list_parquet_files(f.bucket.id).await.unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(
+        (files[0].row_count, files[0].min_time, files[0].max_time),
+        (3, 10, 30)
+    );
+    let after = rows(&engine, &f.bucket, "m").await;
+    assert_eq!(after, before);
+    let x10 = after
+        .lines()
+        .find(|l| l.contains("| x ") && l.contains("00:00:00.000000010"))
+        .unwrap_or_else(|| panic!("no x@10 in\n{after}"));
+    assert!(x10.contains("| 9 ") && x10.contains("| 1.5 "), "{x10}");
+    assert_eq!(engine.pending_compactions(), 0);
+}
+
+#[tokio::test]
 async fn partitions_written_recently_are_not_cold() {
     let f = fixture(SchemaType::Implicit).await;
     let engine = open(&f).await;

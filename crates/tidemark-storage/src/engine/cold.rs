@@ -8,20 +8,27 @@
 //! miniblock, and one file per day has the fewest: on a 1,000-host TSBS day, five files take
 //! 0.314 bytes per value and one 0.296 (BENCHMARKS.md).
 //!
-//! The rewrite is a stream, never the whole partition in memory: the files of a run do not
-//! overlap in time (see `cold_runs`), so the merged order is each series' rows from the oldest
-//! file to the newest, and no point needs deduplicating. The files are read a batch at a time,
-//! a series run is taken from whichever file's next series sorts first, and row groups are
-//! written as they fill. Memory is the inputs' bytes, about one row group of rows, and the
-//! output's bytes.
+//! Overlapping files are rewritten too: the in-memory compaction leaves a set of overlapping
+//! files alone once together they pass its row limit (late writes into a busy day make such
+//! sets), and the direct read path, which needs every point in one file, then stays off for
+//! the day. Runs always take such a set whole (`cold_runs`).
+//!
+//! The rewrite is a stream, never the whole partition in memory. The files are read a batch at
+//! a time; each round takes, from every file whose next series sorts first, that series' rows
+//! up to the earliest of those files' last times in their current batches. Unread rows of the
+//! series are all later than that, so a round's rows can be written before the next. Where
+//! only one file has rows in a round (files of a day that do not overlap: nearly always) they
+//! are written as they are; where several have, they are merged point by point as compaction
+//! merges them (`sort_dedupe`: fields merge, the newest value wins). Row groups are written as
+//! they fill. Memory is the inputs' bytes, about one row group of rows, and the output's bytes.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use arrow::array::{Array, RecordBatch};
+use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::SortOptions;
-use arrow::datatypes::SchemaRef;
-use arrow::row::{RowConverter, Rows, SortField};
+use arrow::datatypes::{SchemaRef, TimestampNanosecondType};
+use arrow::row::{Row, RowConverter, Rows, SortField};
 use bytes::Bytes;
 use object_store::path::Path as ObjectPath;
 use object_store::ObjectStoreExt;
@@ -33,42 +40,48 @@ use super::compact::{by_day, components, next_level};
 use super::delta_pages::FileEncoder;
 use super::persist::{writer_properties, IntegerEncoding};
 use super::{Engine, State};
+use crate::dedupe::sort_dedupe;
 use crate::error::{Error, Result};
 use crate::read::widen;
+use crate::schema::TIME_COLUMN;
 
 /// Rows decoded from an input file at a time (in tests, fewer than a series has, so that
 /// series runs cross batches).
 const READ_BATCH_ROWS: usize = if cfg!(test) { 64 } else { 8192 };
 
-/// The runs of one partition's files a cold rewrite merges: maximal runs of adjacent files that
-/// overlap no other file, cut where their objects would pass `max_bytes` together, of two files
-/// or more. Overlapping files are left to the in-memory compaction, which deduplicates.
+/// The runs of one partition's files a cold rewrite merges: maximal runs of adjacent
+/// components (files connected by overlapping times, taken whole so that no file outside a run
+/// overlaps one inside it), cut where their objects would pass `max_bytes` together, of two
+/// files or more, oldest file first. A component larger than `max_bytes` on its own is left as
+/// it is.
 pub(super) fn cold_runs(files: Vec<ParquetFile>, max_bytes: u64) -> Vec<Vec<ParquetFile>> {
     let mut out = Vec::new();
     let mut run: Vec<ParquetFile> = Vec::new();
     let mut run_bytes = 0u64;
     let mut flush = |run: &mut Vec<ParquetFile>| {
         if run.len() >= 2 {
-            out.push(std::mem::take(run));
+            let mut run = std::mem::take(run);
+            run.sort_by_key(|f| (f.created_at, f.id));
+            out.push(run);
         }
         run.clear();
     };
-    for mut component in components(files) {
-        if component.len() > 1 {
+    for component in components(files) {
+        let bytes: u64 = component
+            .iter()
+            .map(|f| u64::try_from(f.size_bytes).unwrap_or(0))
+            .sum();
+        if bytes > max_bytes {
             flush(&mut run);
             run_bytes = 0;
             continue;
         }
-        let Some(file) = component.pop() else {
-            continue;
-        };
-        let bytes = u64::try_from(file.size_bytes).unwrap_or(0);
         if run_bytes + bytes > max_bytes {
             flush(&mut run);
             run_bytes = 0;
         }
         run_bytes += bytes;
-        run.push(file);
+        run.extend(component);
     }
     flush(&mut run);
     out
@@ -93,7 +106,7 @@ fn buffered_partitions(state: &State) -> HashSet<(Id, Id, i32)> {
 }
 
 impl Engine {
-    /// Cold runs to rewrite: (bucket, table, day, files in time order). A partition is cold
+    /// Cold runs to rewrite: (bucket, table, day, files oldest first). A partition is cold
     /// when the buffer holds none of its rows and its newest file was written at least
     /// `cold` before `now` (nanoseconds); `now = i64::MAX` counts every quiet partition as cold.
     pub(super) fn cold_candidates(&self, now: i64) -> Vec<(Id, Id, i32, Vec<ParquetFile>)> {
@@ -144,14 +157,13 @@ impl Engine {
         }
         let expected: i64 = files.iter().map(|f| f.row_count).sum();
         let props = writer_properties(&arrow, IntegerEncoding::PERSIST)?;
-        let merged =
-            tokio::task::spawn_blocking(move || merge_disjoint(inputs, &arrow, &key, props))
-                .await
-                .map_err(|e| Error::Internal(format!("cold rewrite task: {e}")))??;
-        if i64::try_from(merged.rows).ok() != Some(expected) {
+        let merged = tokio::task::spawn_blocking(move || merge_sorted(inputs, &arrow, &key, props))
+            .await
+            .map_err(|e| Error::Internal(format!("cold rewrite task: {e}")))??;
+        if i64::try_from(merged.rows_in).ok() != Some(expected) || merged.rows > merged.rows_in {
             return Err(Error::Internal(format!(
-                "cold rewrite read {} rows from files that hold {expected}",
-                merged.rows
+                "cold rewrite read {} rows from files that hold {expected}, and wrote {}",
+                merged.rows_in, merged.rows
             )));
         }
         let min_time = files.iter().map(|f| f.min_time).min().unwrap_or(0);
@@ -176,6 +188,8 @@ impl Engine {
 /// One merged file, encoded.
 struct Merged {
     bytes: Vec<u8>,
+    /// Rows read from the inputs, and rows written: fewer when files shared points.
+    rows_in: usize,
     rows: usize,
 }
 
@@ -186,6 +200,47 @@ struct Input {
     current: Option<(RecordBatch, Rows)>,
     /// The first row of `current` not yet taken.
     at: usize,
+}
+
+impl Input {
+    /// The end of the run of rows from `at` in the current batch that share `at`'s series.
+    fn series_end(&self) -> usize {
+        let Some((batch, keys)) = &self.current else {
+            return self.at;
+        };
+        let series = keys.row(self.at);
+        let mut end = self.at + 1;
+        while end < batch.num_rows() && keys.row(end) == series {
+            end += 1;
+        }
+        end
+    }
+
+    /// The times of the current batch.
+    fn times(&self, time: usize) -> Result<&[i64]> {
+        let Some((batch, _)) = &self.current else {
+            return Ok(&[]);
+        };
+        batch
+            .column(time)
+            .as_primitive_opt::<TimestampNanosecondType>()
+            .map(|t| t.values().as_ref())
+            .ok_or_else(|| Error::Internal("cold rewrite: time is not a timestamp".to_owned()))
+    }
+
+    /// Takes rows `at..end` of the current batch, reading the next batch once this one is used.
+    fn take(&mut self, end: usize, keyed: &Keyed) -> Result<Option<RecordBatch>> {
+        let Some((batch, _)) = &self.current else {
+            return Ok(None);
+        };
+        let taken = (end > self.at).then(|| batch.slice(self.at, end - self.at));
+        self.at = end;
+        if end == batch.num_rows() {
+            self.current = keyed.next(&mut self.reader)?;
+            self.at = 0;
+        }
+        Ok(taken)
+    }
 }
 
 /// Reads batches and gives each its series keys.
@@ -214,9 +269,9 @@ impl Keyed<'_> {
     }
 }
 
-/// Merges Parquet files sorted by (series, time) whose time ranges do not overlap, given oldest
-/// first, into one file in `schema` (see the module doc).
-fn merge_disjoint(
+/// Merges Parquet files sorted by (series, time), each free of duplicate points and given
+/// oldest first, into one file in `schema` (see the module doc).
+fn merge_sorted(
     files: Vec<Bytes>,
     schema: &SchemaRef,
     key: &[String],
@@ -230,6 +285,10 @@ fn merge_disjoint(
                 .map_err(|_| Error::Internal(format!("sort key column {name} is not in the table")))
         })
         .collect::<Result<Vec<_>>>()?;
+    let time = schema
+        .index_of(TIME_COLUMN)
+        .map_err(|_| Error::Internal("cold rewrite: the table has no time column".to_owned()))?;
+    let key_names: Vec<&str> = key.iter().map(String::as_str).collect();
     // The order persistence sorts series in: tag values as strings, a missing tag first.
     let fields = key_columns
         .iter()
@@ -265,29 +324,54 @@ fn merge_disjoint(
     let group_rows = out.rows_per_group();
     let mut pending: Vec<RecordBatch> = Vec::new();
     let mut pending_rows = 0usize;
-    let mut rows = 0usize;
+    let (mut rows_in, mut rows) = (0usize, 0usize);
     loop {
-        // The input whose next series sorts first; on equal series the older file, whose rows
-        // are earlier in time.
-        let first = inputs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, input)| Some((input.current.as_ref()?.1.row(input.at), i)))
-            .min();
-        let Some((_, i)) = first else {
-            break;
+        // The inputs whose next series sorts first, oldest first.
+        let holders: Vec<usize> = {
+            let fronts: Vec<(usize, Row<'_>)> = inputs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, input)| Some((i, input.current.as_ref()?.1.row(input.at))))
+                .collect();
+            let Some(least) = fronts.iter().map(|(_, r)| *r).min() else {
+                break;
+            };
+            fronts
+                .iter()
+                .filter(|(_, r)| *r == least)
+                .map(|(i, _)| *i)
+                .collect()
         };
-        let input = &mut inputs[i];
-        let Some((batch, keys)) = &input.current else {
-            break;
-        };
-        let start = input.at;
-        let series = keys.row(start);
-        let mut end = start + 1;
-        while end < batch.num_rows() && keys.row(end) == series {
-            end += 1;
+        let ends: Vec<usize> = holders.iter().map(|&i| inputs[i].series_end()).collect();
+        // Every holder's rows of the series up to the earliest of their batches' last times:
+        // the rows still unread, in any file, are later than that. One holder's batch is used
+        // up to its run's end, so each round makes progress.
+        let mut bound = i64::MAX;
+        for (&i, &end) in holders.iter().zip(&ends) {
+            if let Some(&last) = inputs[i].times(time)?.get(end - 1) {
+                bound = bound.min(last);
+            }
         }
-        let run = batch.slice(start, end - start);
+        let mut parts = Vec::with_capacity(holders.len());
+        for (&i, &end) in holders.iter().zip(&ends) {
+            let input = &mut inputs[i];
+            let at = input.at;
+            let cut = at + input.times(time)?[at..end].partition_point(|&t| t <= bound);
+            if let Some(part) = input.take(cut, &keyed)? {
+                rows_in += part.num_rows();
+                parts.push(part);
+            }
+        }
+        // Files overlap only where their parts here do: those are merged point by point.
+        let run = match parts.len() {
+            0 => {
+                return Err(Error::Internal(
+                    "cold rewrite: a merge round took no rows".to_owned(),
+                ))
+            }
+            1 => parts.remove(0),
+            _ => sort_dedupe(schema, &key_names, &parts)?,
+        };
         if pending_rows > 0 && pending_rows + run.num_rows() > group_rows {
             write_group(&mut pending, &mut out)?;
             pending_rows = 0;
@@ -295,15 +379,11 @@ fn merge_disjoint(
         pending_rows += run.num_rows();
         rows += run.num_rows();
         pending.push(run);
-        input.at = end;
-        if end == batch.num_rows() {
-            input.current = keyed.next(&mut input.reader)?;
-            input.at = 0;
-        }
     }
     write_group(&mut pending, &mut out)?;
     Ok(Merged {
         bytes: out.finish()?,
+        rows_in,
         rows,
     })
 }

@@ -9,7 +9,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::properties::WriterProperties;
 use tidemark_tsbs::Rng;
 
-use super::{cold_runs, merge_disjoint};
+use super::{cold_runs, merge_sorted};
 use crate::dedupe::sort_dedupe;
 use crate::engine::compact::tests::{file, ids};
 use crate::engine::delta_pages::encode;
@@ -17,14 +17,14 @@ use crate::engine::persist::{writer_properties, IntegerEncoding};
 use crate::read::widen;
 
 #[test]
-fn runs_are_disjoint_files_in_time_order_cut_at_the_byte_limit() {
+fn runs_take_overlapping_files_whole_and_are_cut_at_the_byte_limit() {
     let files = vec![
         file(3, 40, 50, 10),
         file(1, 0, 10, 10),
         file(2, 20, 30, 10),
-        // 4 and 5 overlap: they split the run and stay out of it.
-        file(4, 60, 70, 10),
+        // 4 and 5 overlap: a run takes both or neither.
         file(5, 65, 80, 10),
+        file(4, 60, 70, 10),
         file(6, 90, 100, 10),
         file(7, 110, 120, 10),
         file(8, 130, 140, 10),
@@ -32,14 +32,29 @@ fn runs_are_disjoint_files_in_time_order_cut_at_the_byte_limit() {
     ];
     assert_eq!(
         ids(&cold_runs(files.clone(), 1000)),
-        vec![vec![1, 2, 3], vec![6, 7, 8, 9]]
+        vec![vec![1, 2, 3, 4, 5, 6, 7, 8, 9]]
     );
     // At 25 bytes a run holds two files; a lone file left over is no run.
     assert_eq!(
-        ids(&cold_runs(files, 25)),
-        vec![vec![1, 2], vec![6, 7], vec![8, 9]]
+        ids(&cold_runs(files.clone(), 25)),
+        vec![vec![1, 2], vec![4, 5], vec![6, 7], vec![8, 9]]
     );
+    // An overlapping pair larger than the limit on its own splits the runs around it.
+    let big_pair = vec![
+        file(1, 0, 10, 5),
+        file(2, 20, 30, 5),
+        file(4, 60, 70, 10),
+        file(5, 65, 80, 10),
+        file(6, 90, 100, 5),
+        file(7, 110, 120, 5),
+    ];
+    assert_eq!(ids(&cold_runs(big_pair, 15)), vec![vec![1, 2], vec![6, 7]]);
     assert!(cold_runs(vec![file(1, 0, 10, 10)], 1000).is_empty());
+    // Oldest first, whatever the times: the merge lets the newest file's values win.
+    let late = vec![file(2, 0, 10, 10), file(1, 5, 20, 10)];
+    let runs = cold_runs(late, 1000);
+    let order: Vec<u64> = runs[0].iter().map(|f| f.id.get()).collect();
+    assert_eq!(order, vec![1, 2]);
 }
 
 fn tag(values: Vec<Option<&str>>) -> ArrayRef {
@@ -110,6 +125,27 @@ fn read_all(file: Vec<u8>) -> (Vec<RecordBatch>, Vec<usize>) {
     (batches, groups)
 }
 
+/// Input files of `rows` (`(schema, series, start)` each, oldest first), encoded, and the
+/// rows that merging them must give (as compaction merges them, in `schema`).
+fn encode_inputs<'a>(
+    rng: &mut Rng,
+    schema: &SchemaRef,
+    inputs: impl IntoIterator<Item = (&'a SchemaRef, Vec<(&'a str, Option<&'a str>)>, i64)>,
+) -> (Vec<Bytes>, RecordBatch) {
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(1000))
+        .build();
+    let mut files = Vec::new();
+    let mut expected = Vec::new();
+    for (file_schema, series, start) in inputs {
+        let batch = rows(rng, file_schema, &series, start);
+        files.push(Bytes::from(encode(&batch, props.clone()).unwrap()));
+        expected.push(widen(&batch, schema).unwrap());
+    }
+    let expected = sort_dedupe(schema, &["host", "region"], &expected).unwrap();
+    (files, expected)
+}
+
 #[test]
 fn merging_disjoint_files_gives_the_sorted_rows_of_all_of_them() {
     let mut rng = Rng::new(7);
@@ -136,17 +172,11 @@ fn merging_disjoint_files_gives_the_sorted_rows_of_all_of_them() {
             vec![("a", Some("eu")), ("b", Some("us")), ("c", Some("us"))],
         ),
     ];
-    let props = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(1000))
-        .build();
-    let mut files = Vec::new();
-    let mut expected = Vec::new();
-    for (i, (schema, series)) in inputs.iter().enumerate() {
-        let batch = rows(&mut rng, schema, series, i as i64 * 1000);
-        files.push(Bytes::from(encode(&batch, props.clone()).unwrap()));
-        expected.push(widen(&batch, &new).unwrap());
-    }
-    let expected = sort_dedupe(&new, &["host", "region"], &expected).unwrap();
+    let inputs = inputs
+        .into_iter()
+        .enumerate()
+        .map(|(i, (schema, series))| (schema, series, i as i64 * 1000));
+    let (files, expected) = encode_inputs(&mut rng, &new, inputs);
 
     // Row groups of at most 250 rows.
     let out_props = writer_properties(&new, IntegerEncoding::PERSIST)
@@ -156,8 +186,8 @@ fn merging_disjoint_files_gives_the_sorted_rows_of_all_of_them() {
         .set_data_page_row_count_limit(64)
         .build();
     let key = vec!["host".to_owned(), "region".to_owned()];
-    let merged = merge_disjoint(files, &new, &key, out_props).unwrap();
-    assert_eq!(merged.rows, 1000);
+    let merged = merge_sorted(files, &new, &key, out_props).unwrap();
+    assert_eq!((merged.rows_in, merged.rows), (1000, 1000));
     let (batches, groups) = read_all(merged.bytes);
     assert_eq!(groups.iter().sum::<usize>(), 1000);
     assert!(groups.iter().all(|&g| g <= 250), "{groups:?}");
@@ -167,9 +197,45 @@ fn merging_disjoint_files_gives_the_sorted_rows_of_all_of_them() {
 }
 
 #[test]
+fn merging_overlapping_files_merges_their_points_as_compaction_does() {
+    let mut rng = Rng::new(11);
+    let new = table_schema(true);
+    let old = table_schema(false);
+    // Oldest first. Series' times overlap across files (each spans 1,000 ns every 10 from its
+    // start), so many points are in two or three files: their fields merge and the newest
+    // non-null value wins. The middle file predates `load`; a series in one file only and
+    // files that merely touch are in it too.
+    let inputs = [
+        (&new, vec![("a", Some("eu")), ("b", None), ("d", None)], 0),
+        (&old, vec![("a", None), ("a", Some("eu")), ("b", None)], 500),
+        (
+            &new,
+            vec![("a", Some("eu")), ("b", None), ("c", Some("us"))],
+            250,
+        ),
+        (&new, vec![("a", Some("eu")), ("d", None)], 1490),
+    ];
+    let (files, expected) = encode_inputs(&mut rng, &new, inputs);
+    assert!(expected.num_rows() < 1100, "the inputs share points");
+
+    let out_props = writer_properties(&new, IntegerEncoding::PERSIST)
+        .unwrap()
+        .into_builder()
+        .set_max_row_group_row_count(Some(250))
+        .build();
+    let key = vec!["host".to_owned(), "region".to_owned()];
+    let merged = merge_sorted(files, &new, &key, out_props).unwrap();
+    assert_eq!(merged.rows_in, 1100);
+    assert_eq!(merged.rows, expected.num_rows());
+    let (batches, _) = read_all(merged.bytes);
+    let got = arrow::compute::concat_batches(&new, &batches).unwrap();
+    assert_eq!(got, expected);
+}
+
+#[test]
 fn no_files_merge_to_an_empty_file() {
     let schema = table_schema(true);
-    let merged = merge_disjoint(
+    let merged = merge_sorted(
         vec![],
         &schema,
         &["host".to_owned()],
