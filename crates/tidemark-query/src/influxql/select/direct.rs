@@ -20,7 +20,7 @@ use datafusion::arrow::array::{Array, ArrayRef, AsArray, UInt64Array};
 use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::TimestampNanosecondType;
 use tidemark_catalog::{ColumnKind, FieldType};
-use tidemark_influxql::DataType;
+use tidemark_influxql::{DataType, Fill};
 use tidemark_storage::schema::{TableSchema, TIME_COLUMN};
 
 use super::super::value::{column_values, Value};
@@ -138,7 +138,7 @@ pub(crate) async fn read(
         table,
         cond: &cond,
         indexes: &indexes,
-        lo,
+        lo: newest_windows(plan).map_or(lo, |first| first.max(lo)),
         hi,
         pushed,
     };
@@ -161,11 +161,41 @@ pub(crate) async fn read(
             }
         }
     }
-    let read = scope.compute(env, &src, &groups).await?;
+    let mut read = scope.compute(env, &src, &groups).await?;
+    // A group with no row in the newest windows still shows them (filled), so it needs the
+    // rest of the range read to exist: such a query reads the whole range.
+    if scope.lo > lo && matches!(&read, Some(Read::Windows(w)) if w.len() < groups.len()) {
+        read = Scope { lo, ..scope }.compute(env, &src, &groups).await?;
+    }
     if read.is_some() {
         src.answered.add();
     }
     Ok(read)
+}
+
+/// `ORDER BY time DESC LIMIT n` over windows that fill with null or a number shows only the
+/// newest `offset + n` windows of the range, whatever rows come before them: the start of the
+/// oldest of those, when that is all a query shows (groupby-orderby-limit reads 5 minutes of
+/// an hour). Other fills, and transforms, look at earlier windows; without both bounds, the
+/// windows depend on the data.
+fn newest_windows(plan: &Plan) -> Option<i64> {
+    let iv = plan.interval?;
+    let hi = plan.bounds.max?;
+    plan.bounds.min?;
+    let fills = matches!(plan.fill, Fill::Null | Fill::Integer(_) | Fill::Float(_));
+    if !plan.descending
+        || plan.limit == 0
+        || !fills
+        || !plan.transforms.is_empty()
+        || plan.clock.tz.is_some()
+    {
+        return None;
+    }
+    let shown = i64::try_from(plan.offset.checked_add(plan.limit)?).ok()?;
+    Some(
+        iv.window(hi)
+            .saturating_sub(shown.saturating_sub(1).saturating_mul(iv.every)),
+    )
 }
 
 /// Whether every aggregate is `last` (`Some(true)`) or every one `first` (`Some(false)`),

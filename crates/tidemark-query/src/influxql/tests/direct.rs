@@ -82,6 +82,14 @@ fn statements() -> Vec<String> {
         "SELECT mean(idle) FROM cpu WHERE idle = 100 OR idle = 92.0 GROUP BY host".into(),
         "SELECT max(usage) FROM cpu WHERE host = 'nobody'".into(),
         format!("SELECT last(usage) FROM cpu WHERE time > {} GROUP BY host", NOW + 3600 * SEC),
+        // ORDER BY time DESC LIMIT: only the newest windows are read, unless a group has no
+        // row in them (the range runs 5 minutes past the data), or the fill needs more.
+        format!("SELECT max(usage) FROM cpu WHERE {b} GROUP BY time(1m) ORDER BY time DESC LIMIT 2"),
+        format!("SELECT count(temp), mean(idle) FROM cpu WHERE {b} GROUP BY time(1m), host fill(0) ORDER BY time DESC LIMIT 2 OFFSET 1"),
+        format!("SELECT max(usage) FROM cpu WHERE time >= {T0} AND time < {} GROUP BY time(1m), host ORDER BY time DESC LIMIT 3", T0 + 900 * SEC),
+        format!("SELECT max(usage) FROM cpu WHERE time >= {T0} AND time < {} GROUP BY time(1m) fill(previous) ORDER BY time DESC LIMIT 7", T0 + 900 * SEC),
+        format!("SELECT max(temp) FROM cpu WHERE time >= {T0} AND time < {} GROUP BY time(20s) fill(none) ORDER BY time DESC LIMIT 2", T0 + 900 * SEC),
+        format!("SELECT max(usage) FROM cpu WHERE host = 'a' AND time >= {T0} AND time < {} GROUP BY time(1m) ORDER BY time DESC LIMIT 2", T0 + 301 * SEC),
     ]
     .into()
 }
