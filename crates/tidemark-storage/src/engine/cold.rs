@@ -200,19 +200,26 @@ struct Input {
     current: Option<(RecordBatch, Rows)>,
     /// The first row of `current` not yet taken.
     at: usize,
+    /// `series_end` for `at`, once found: a file whose rows of a series are later than
+    /// another's waits rounds with the same `at`, and a run is thousands of rows.
+    end: Option<usize>,
 }
 
 impl Input {
     /// The end of the run of rows from `at` in the current batch that share `at`'s series.
-    fn series_end(&self) -> usize {
+    fn series_end(&mut self) -> usize {
         let Some((batch, keys)) = &self.current else {
             return self.at;
         };
+        if let Some(end) = self.end {
+            return end;
+        }
         let series = keys.row(self.at);
         let mut end = self.at + 1;
         while end < batch.num_rows() && keys.row(end) == series {
             end += 1;
         }
+        self.end = Some(end);
         end
     }
 
@@ -233,13 +240,17 @@ impl Input {
         let Some((batch, _)) = &self.current else {
             return Ok(None);
         };
-        let taken = (end > self.at).then(|| batch.slice(self.at, end - self.at));
+        if end == self.at {
+            return Ok(None);
+        }
+        let taken = batch.slice(self.at, end - self.at);
         self.at = end;
+        self.end = None;
         if end == batch.num_rows() {
             self.current = keyed.next(&mut self.reader)?;
             self.at = 0;
         }
-        Ok(taken)
+        Ok(Some(taken))
     }
 }
 
@@ -317,6 +328,7 @@ fn merge_sorted(
             reader,
             current,
             at: 0,
+            end: None,
         });
     }
 
