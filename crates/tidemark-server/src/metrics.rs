@@ -126,16 +126,18 @@ impl Metrics {
     /// The OpenMetrics text exposition, ending in `# EOF`, with the engines' figures of this
     /// scrape.
     pub fn encode(&self, figures: EngineFigures) -> Result<String, std::fmt::Error> {
-        let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
-        let usize_to_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-        self.buffered_rows.set(usize_to_i64(figures.buffered_rows));
-        self.direct_reads.set(to_i64(figures.direct_reads));
-        self.inline_statements
-            .set(to_i64(figures.inline_statements));
-        self.compactions_pending
-            .set(usize_to_i64(figures.compactions_pending));
-        self.deletes_pending
-            .set(usize_to_i64(figures.deletes_pending));
+        for (gauge, value) in [
+            (&self.buffered_rows, figures.buffered_rows as u64),
+            (&self.direct_reads, figures.direct_reads),
+            (&self.inline_statements, figures.inline_statements),
+            (
+                &self.compactions_pending,
+                figures.compactions_pending as u64,
+            ),
+            (&self.deletes_pending, figures.deletes_pending as u64),
+        ] {
+            gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
+        }
         let mut out = String::new();
         let registry = self.registry.lock().map_err(|_| std::fmt::Error)?;
         prometheus_client::encoding::text::encode(&mut out, &registry)?;

@@ -354,7 +354,7 @@ impl Engine {
 
     /// Stores an encoded Parquet file of `(rows, min_time, max_time)` durably and describes it
     /// for the catalog.
-    pub(crate) async fn upload_encoded(
+    pub(super) async fn upload_encoded(
         &self,
         bucket: Id,
         table_id: Id,
