@@ -343,13 +343,11 @@ async fn a_cold_partition_is_rewritten_as_one_file() {
 }
 
 #[tokio::test]
-async fn overlapping_files_compaction_leaves_are_merged_when_the_day_goes_cold() {
+async fn overlapping_files_too_many_to_merge_in_memory_are_split_at_once_and_joined_when_cold() {
     let f = fixture(SchemaType::Implicit).await;
-    // Too small a merge budget for the in-memory compaction to take the overlapping pair.
-    let small = |c: &mut EngineConfig| {
-        c.compact.cold = Duration::ZERO;
-        c.compact.max_rows = 2;
-    };
+    // Too small a budget for the in-memory compaction to take the overlapping pair; the day
+    // goes cold only in the second half.
+    let small = |c: &mut EngineConfig| c.compact.max_rows = 2;
     let engine = open_with(&f, small).await;
     write(&engine, &f.bucket, "m,t=x v=1i,w=1.5 10\nm,t=x v=2i 30").await;
     engine.persist().await.unwrap();
@@ -357,16 +355,25 @@ async fn overlapping_files_compaction_leaves_are_merged_when_the_day_goes_cold()
     write(&engine, &f.bucket, "m,t=x v=9i 10\nm,t=y v=3i 20").await;
     engine.persist().await.unwrap();
     let before = rows(&engine, &f.bucket, "m").await;
-    assert_eq!(engine.pending_compactions(), 1);
 
+    // The streamed merge takes the pair now, into two files that halve 10..=30.
     let report = engine.compact().await.unwrap();
-    assert_eq!((report.runs, report.cold_runs, report.rows_out), (1, 1, 3));
-    let files = f.catalog.list_parquet_files(f.bucket.id).await.unwrap();
-    assert_eq!(files.len(), 1);
     assert_eq!(
-        (files[0].row_count, files[0].min_time, files[0].max_time),
-        (3, 10, 30)
+        (
+            report.runs,
+            report.cold_runs,
+            report.files_in,
+            report.rows_out
+        ),
+        (1, 0, 2, 3)
     );
+    let mut files = f.catalog.list_parquet_files(f.bucket.id).await.unwrap();
+    files.sort_by_key(|f| f.min_time);
+    let shape: Vec<_> = files
+        .iter()
+        .map(|f| (f.level, f.row_count, f.min_time, f.max_time))
+        .collect();
+    assert_eq!(shape, vec![(1, 1, 10, 10), (1, 2, 20, 30)]);
     let after = rows(&engine, &f.bucket, "m").await;
     assert_eq!(after, before);
     let x10 = after
@@ -374,6 +381,29 @@ async fn overlapping_files_compaction_leaves_are_merged_when_the_day_goes_cold()
         .find(|l| l.contains("| x ") && l.contains("00:00:00.000000010"))
         .unwrap_or_else(|| panic!("no x@10 in\n{after}"));
     assert!(x10.contains("| 9 ") && x10.contains("| 1.5 "), "{x10}");
+    // Two small disjoint files: nothing to merge until the day is cold.
+    assert_eq!(engine.compact().await.unwrap().runs, 0);
+    drop(engine);
+
+    let cold = |c: &mut EngineConfig| {
+        small(c);
+        c.compact.cold = Duration::ZERO;
+    };
+    let engine = open_with(&f, cold).await;
+    let report = engine.compact().await.unwrap();
+    assert_eq!((report.runs, report.cold_runs, report.rows_out), (1, 1, 3));
+    let files = f.catalog.list_parquet_files(f.bucket.id).await.unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(
+        (
+            files[0].level,
+            files[0].row_count,
+            files[0].min_time,
+            files[0].max_time
+        ),
+        (2, 3, 10, 30)
+    );
+    assert_eq!(rows(&engine, &f.bucket, "m").await, before);
     assert_eq!(engine.pending_compactions(), 0);
 }
 

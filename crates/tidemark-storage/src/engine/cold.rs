@@ -1,4 +1,4 @@
-//! Cold partitions: once a (table, day) partition has taken no writes for
+//! The streamed merge, and cold partitions: once a (table, day) partition has taken no writes for
 //! [`CompactConfig::cold`](super::CompactConfig), its files are rewritten as one, as InfluxDB
 //! fully compacts a shard that went cold.
 //!
@@ -8,10 +8,10 @@
 //! miniblock, and one file per day has the fewest: on a 1,000-host TSBS day, five files take
 //! 0.314 bytes per value and one 0.296 (BENCHMARKS.md).
 //!
-//! Overlapping files are rewritten too: the in-memory compaction leaves a set of overlapping
-//! files alone once together they pass its row limit (late writes into a busy day make such
-//! sets), and the direct read path, which needs every point in one file, then stays off for
-//! the day. Runs always take such a set whole (`cold_runs`).
+//! Overlapping files are rewritten too (the direct read path, which needs every point in one
+//! file, is off for a day that has them): runs always take such a set whole (`cold_runs`).
+//! Compaction sends an overlapping set too large to merge in memory through the same merge
+//! at once, with cuts that split its output by time (`merge_sorted`).
 //!
 //! The rewrite is a stream, never the whole partition in memory. The files are read a batch at
 //! a time; each round takes, from every file whose next series sorts first, that series' rows
@@ -131,14 +131,16 @@ impl Engine {
         out
     }
 
-    /// Rewrites one cold run as one file; `None` when the table is gone or the catalog no
-    /// longer has every file of the run. Returns the rows written.
-    pub(super) async fn rewrite_cold(
+    /// Rewrites a run of files through the streamed merge, as `outputs` files that divide the
+    /// run's time range evenly; `None` when the table is gone or the catalog no longer has
+    /// every file of the run. Returns the rows written.
+    pub(super) async fn rewrite_streamed(
         &self,
         bucket: Id,
         table_id: Id,
         day: i32,
         files: &[ParquetFile],
+        outputs: usize,
     ) -> Result<Option<usize>> {
         let Some(schema) = self.schema_by_id(bucket, table_id) else {
             return Ok(None);
@@ -156,28 +158,47 @@ impl Engine {
             );
         }
         let expected: i64 = files.iter().map(|f| f.row_count).sum();
+        let min_time = files.iter().map(|f| f.min_time).min().unwrap_or(0);
+        let max_time = files.iter().map(|f| f.max_time).max().unwrap_or(0);
+        let cuts = even_cuts(min_time, max_time, outputs);
         let props = writer_properties(&arrow, IntegerEncoding::PERSIST)?;
-        let merged = tokio::task::spawn_blocking(move || merge_sorted(inputs, &arrow, &key, props))
-            .await
-            .map_err(|e| Error::Internal(format!("cold rewrite task: {e}")))??;
-        if i64::try_from(merged.rows_in).ok() != Some(expected) || merged.rows > merged.rows_in {
+        let merged =
+            tokio::task::spawn_blocking(move || merge_sorted(inputs, &arrow, &key, props, &cuts))
+                .await
+                .map_err(|e| Error::Internal(format!("streamed merge task: {e}")))??;
+        let written: usize = merged.outputs.iter().map(|o| o.rows).sum();
+        if i64::try_from(merged.rows_in).ok() != Some(expected)
+            || merged.rows > merged.rows_in
+            || written != merged.rows
+        {
             return Err(Error::Internal(format!(
-                "cold rewrite read {} rows from files that hold {expected}, and wrote {}",
+                "streamed merge read {} rows from files that hold {expected}, and wrote {} \
+                 ({written} in its files)",
                 merged.rows_in, merged.rows
             )));
         }
-        let min_time = files.iter().map(|f| f.min_time).min().unwrap_or(0);
-        let max_time = files.iter().map(|f| f.max_time).max().unwrap_or(0);
-        let new = self
-            .upload_encoded(
-                bucket,
-                table_id,
-                day,
-                merged.bytes,
-                (merged.rows, min_time, max_time),
-                next_level(files),
-            )
-            .await?;
+        let level = next_level(files);
+        let mut new = Vec::with_capacity(merged.outputs.len());
+        for output in merged.outputs.into_iter().filter(|o| o.rows > 0) {
+            let uploaded = self
+                .upload_encoded(
+                    bucket,
+                    table_id,
+                    day,
+                    output.bytes,
+                    (output.rows, output.min_time, output.max_time),
+                    level,
+                )
+                .await;
+            match uploaded {
+                Ok(file) => new.push(file),
+                Err(e) => {
+                    self.delete_objects(new.into_iter().map(|f| f.path).collect())
+                        .await;
+                    return Err(e);
+                }
+            }
+        }
         Ok(self
             .swap_files(bucket, table_id, files, new)
             .await?
@@ -185,12 +206,34 @@ impl Engine {
     }
 }
 
-/// One merged file, encoded.
+/// The `outputs - 1` times that divide `min..=max` into `outputs` ranges of equal length (fewer
+/// when the range has fewer nanoseconds than that).
+pub(super) fn even_cuts(min: i64, max: i64, outputs: usize) -> Vec<i64> {
+    let span = i128::from(max) - i128::from(min) + 1;
+    let n = i128::try_from(outputs.max(1)).unwrap_or(i128::MAX);
+    let mut cuts: Vec<i64> = (1..n)
+        .filter_map(|k| i64::try_from(i128::from(min) + span * k / n).ok())
+        .collect();
+    cuts.dedup();
+    cuts.retain(|&c| c > min);
+    cuts
+}
+
+/// What one merge wrote: a file per time range, and the rows read and written.
 struct Merged {
-    bytes: Vec<u8>,
+    /// One per range of the merge's cuts, in time order; some may hold no rows.
+    outputs: Vec<Output>,
     /// Rows read from the inputs, and rows written: fewer when files shared points.
     rows_in: usize,
     rows: usize,
+}
+
+/// One merged file, encoded, with the rows it holds and their times.
+struct Output {
+    bytes: Vec<u8>,
+    rows: usize,
+    min_time: i64,
+    max_time: i64,
 }
 
 /// One input file read a batch at a time, with the series keys of the current batch.
@@ -281,12 +324,16 @@ impl Keyed<'_> {
 }
 
 /// Merges Parquet files sorted by (series, time), each free of duplicate points and given
-/// oldest first, into one file in `schema` (see the module doc).
+/// oldest first, into files in `schema` (see the module doc): one per range of times that
+/// `cuts` (ascending) divide the line into, the first from `i64::MIN` and the last to
+/// `i64::MAX`. Every series' rows are sorted by time, so a round's run splits into ranges by
+/// binary search and each file stays sorted by (series, time).
 fn merge_sorted(
     files: Vec<Bytes>,
     schema: &SchemaRef,
     key: &[String],
     props: WriterProperties,
+    cuts: &[i64],
 ) -> Result<Merged> {
     let key_columns = key
         .iter()
@@ -332,10 +379,10 @@ fn merge_sorted(
         });
     }
 
-    let mut out = FileEncoder::new(Arc::clone(schema), props, Vec::new())?;
-    let group_rows = out.rows_per_group();
-    let mut pending: Vec<RecordBatch> = Vec::new();
-    let mut pending_rows = 0usize;
+    let mut sinks = Vec::with_capacity(cuts.len() + 1);
+    for _ in 0..=cuts.len() {
+        sinks.push(Sink::new(schema, props.clone(), cuts.len() + 1)?);
+    }
     let (mut rows_in, mut rows) = (0usize, 0usize);
     loop {
         // The inputs whose next series sorts first, oldest first.
@@ -384,20 +431,87 @@ fn merge_sorted(
             1 => parts.remove(0),
             _ => sort_dedupe(schema, &key_names, &parts)?,
         };
-        if pending_rows > 0 && pending_rows + run.num_rows() > group_rows {
-            write_group(&mut pending, &mut out)?;
-            pending_rows = 0;
-        }
-        pending_rows += run.num_rows();
         rows += run.num_rows();
-        pending.push(run);
+        let times = run
+            .column(time)
+            .as_primitive_opt::<TimestampNanosecondType>()
+            .ok_or_else(|| Error::Internal("cold rewrite: time is not a timestamp".to_owned()))?
+            .values()
+            .clone();
+        let mut start = 0;
+        for (k, sink) in sinks.iter_mut().enumerate() {
+            let end = match cuts.get(k) {
+                Some(&cut) => start + times[start..].partition_point(|&t| t < cut),
+                None => times.len(),
+            };
+            if end > start {
+                sink.push(run.slice(start, end - start), times[start], times[end - 1])?;
+            }
+            start = end;
+        }
     }
-    write_group(&mut pending, &mut out)?;
+    let outputs = sinks
+        .into_iter()
+        .map(Sink::finish)
+        .collect::<Result<Vec<_>>>()?;
     Ok(Merged {
-        bytes: out.finish()?,
+        outputs,
         rows_in,
         rows,
     })
+}
+
+/// One output of a merge: its encoder and the series runs waiting to fill a row group.
+struct Sink {
+    out: FileEncoder<Vec<u8>>,
+    /// Rows per row group: the properties' share for one of the merge's outputs, so that
+    /// a merge holds about one row group of rows whatever the number of outputs.
+    group_rows: usize,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    rows: usize,
+    min_time: i64,
+    max_time: i64,
+}
+
+impl Sink {
+    fn new(schema: &SchemaRef, props: WriterProperties, outputs: usize) -> Result<Self> {
+        let out = FileEncoder::new(Arc::clone(schema), props, Vec::new())?;
+        let group_rows = (out.rows_per_group() / outputs).max(1);
+        Ok(Self {
+            out,
+            group_rows,
+            pending: Vec::new(),
+            pending_rows: 0,
+            rows: 0,
+            min_time: i64::MAX,
+            max_time: i64::MIN,
+        })
+    }
+
+    /// Adds a series run whose times go from `first` to `last`.
+    fn push(&mut self, run: RecordBatch, first: i64, last: i64) -> Result<()> {
+        if self.pending_rows > 0 && self.pending_rows + run.num_rows() > self.group_rows {
+            write_group(&mut self.pending, &mut self.out)?;
+            self.pending_rows = 0;
+        }
+        self.pending_rows += run.num_rows();
+        self.rows += run.num_rows();
+        self.min_time = self.min_time.min(first);
+        self.max_time = self.max_time.max(last);
+        self.pending.push(run);
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Output> {
+        write_group(&mut self.pending, &mut self.out)?;
+        Ok(Output {
+            bytes: self.out.finish()?,
+            rows: self.rows,
+            min_time: self.min_time,
+            max_time: self.max_time,
+        })
+    }
 }
 
 /// Writes the series runs in `pending` as one row group, and empties it.

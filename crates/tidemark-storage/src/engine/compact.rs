@@ -6,9 +6,14 @@
 //! adjacent components, so no file outside it overlaps a file inside it, and the age of the
 //! merged file never has to order its rows against another file's (the merge itself orders
 //! duplicates by file age). A run is merged when it holds overlapping files, or when it is
-//! `min_files` small files. Every merge holds at most `max_rows` rows in memory, and a file of
+//! `min_files` small files. Every in-memory merge holds at most `max_rows` rows, and a file of
 //! `target_rows` or more is left alone: a partition ends up with about rows / `target_rows`
 //! files however long the server runs, and memory stays bounded however large a day grows.
+//! An overlapping set of more than `max_rows` rows (late writes into a busy day chain files
+//! into one) goes through the streamed merge of `cold.rs` at once, into files that divide its
+//! time range, each about `target_rows`: a later late write then overlaps one of them, which
+//! merges in memory again, so the day neither waits to go cold to lose its overlaps nor
+//! rewrites all of itself for each late write.
 //! Replaced objects are deleted after a grace period, so that a query that listed them before
 //! the swap can still read them. A partition that has gone cold is then rewritten as one file,
 //! streamed (`cold.rs`).
@@ -106,30 +111,61 @@ pub(super) fn next_level(files: &[ParquetFile]) -> i16 {
         .saturating_add(1)
 }
 
+/// How compaction merges a run of files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Merge {
+    /// Read whole, sorted and written as one file: at most `max_rows` rows.
+    InMemory,
+    /// An overlapping set of more than `max_rows` rows, through the streamed merge of
+    /// `cold.rs`, into this many files that divide its time range: each about `target_rows`,
+    /// so that a late write overlapping one of them later merges in memory again.
+    Split(usize),
+}
+
 /// The runs of one partition's files worth merging now (see the module doc).
-fn merge_runs(files: Vec<ParquetFile>, cfg: &CompactConfig) -> Vec<Vec<ParquetFile>> {
+fn merge_runs(files: Vec<ParquetFile>, cfg: &CompactConfig) -> Vec<(Vec<ParquetFile>, Merge)> {
     let mut out = Vec::new();
     let mut run: Vec<ParquetFile> = Vec::new();
     let mut run_rows = 0i64;
     let mut run_overlaps = false;
-    let mut flush = |run: &mut Vec<ParquetFile>, overlaps: bool| {
+    let flush = |out: &mut Vec<_>, run: &mut Vec<ParquetFile>, overlaps: bool| {
         if run.len() >= 2 && (overlaps || run.len() >= cfg.min_files) {
-            out.push(std::mem::take(run));
+            out.push((std::mem::take(run), Merge::InMemory));
         }
         run.clear();
     };
     for component in components(files) {
         let rows: i64 = component.iter().map(|f| f.row_count).sum();
         let overlaps = component.len() > 1;
+        if overlaps && rows > cfg.max_rows {
+            flush(&mut out, &mut run, run_overlaps);
+            run_rows = 0;
+            run_overlaps = false;
+            let bytes: u64 = component
+                .iter()
+                .map(|f| u64::try_from(f.size_bytes).unwrap_or(0))
+                .sum();
+            // The streamed merge holds its inputs' objects: a larger set waits (as a cold
+            // rewrite does).
+            if bytes <= cfg.cold_max_bytes {
+                let target = cfg.target_rows.max(1);
+                let outputs = ((rows + target - 1) / target).max(2);
+                out.push((
+                    component,
+                    Merge::Split(usize::try_from(outputs).unwrap_or(2)),
+                ));
+            }
+            continue;
+        }
         let mergeable = rows <= cfg.max_rows && (overlaps || rows < cfg.target_rows);
         if !mergeable {
-            flush(&mut run, run_overlaps);
+            flush(&mut out, &mut run, run_overlaps);
             run_rows = 0;
             run_overlaps = false;
             continue;
         }
         if run_rows + rows > cfg.max_rows {
-            flush(&mut run, run_overlaps);
+            flush(&mut out, &mut run, run_overlaps);
             run_rows = 0;
             run_overlaps = false;
         }
@@ -137,21 +173,21 @@ fn merge_runs(files: Vec<ParquetFile>, cfg: &CompactConfig) -> Vec<Vec<ParquetFi
         run_overlaps |= overlaps;
         run.extend(component);
     }
-    flush(&mut run, run_overlaps);
+    flush(&mut out, &mut run, run_overlaps);
     out
 }
 
 impl Engine {
     /// Runs worth merging now: (bucket, table, day, files oldest first).
-    fn compaction_candidates(&self) -> Vec<(Id, Id, i32, Vec<ParquetFile>)> {
+    fn compaction_candidates(&self) -> Vec<(Id, Id, i32, Vec<ParquetFile>, Merge)> {
         let cfg = self.config.compact;
         let state = self.state();
         let mut out = Vec::new();
         for ((bucket, table), files) in &state.files {
             for (day, group) in by_day(files) {
-                for mut run in merge_runs(group, &cfg) {
+                for (mut run, merge) in merge_runs(group, &cfg) {
                     run.sort_by_key(|f| (f.created_at, f.id));
-                    out.push((*bucket, *table, day, run));
+                    out.push((*bucket, *table, day, run, merge));
                 }
             }
         }
@@ -162,7 +198,18 @@ impl Engine {
     pub async fn compact(&self) -> Result<CompactReport> {
         let _one = self.persisting.lock().await;
         let mut report = CompactReport::default();
-        for (bucket, table_id, day, files) in self.compaction_candidates() {
+        for (bucket, table_id, day, files, merge) in self.compaction_candidates() {
+            if let Merge::Split(outputs) = merge {
+                if let Some(rows) = self
+                    .rewrite_streamed(bucket, table_id, day, &files, outputs)
+                    .await?
+                {
+                    report.runs += 1;
+                    report.files_in += files.len();
+                    report.rows_out += rows;
+                }
+                continue;
+            }
             let Some(schema) = self.schema_by_id(bucket, table_id) else {
                 continue;
             };
@@ -175,7 +222,7 @@ impl Engine {
             let new = self
                 .upload(bucket, table_id, day, &merged, next_level(&files))
                 .await?;
-            if !self.swap_files(bucket, table_id, &files, new).await? {
+            if !self.swap_files(bucket, table_id, &files, vec![new]).await? {
                 continue;
             }
             report.runs += 1;
@@ -183,7 +230,10 @@ impl Engine {
             report.rows_out += merged.num_rows();
         }
         for (bucket, table_id, day, files) in self.cold_candidates(super::now_nanos()) {
-            if let Some(rows) = self.rewrite_cold(bucket, table_id, day, &files).await? {
+            if let Some(rows) = self
+                .rewrite_streamed(bucket, table_id, day, &files, 1)
+                .await?
+            {
                 report.runs += 1;
                 report.cold_runs += 1;
                 report.files_in += files.len();
@@ -205,25 +255,25 @@ impl Engine {
     }
 
     /// Puts `new` in the place of `files` in the catalog and the file list, and schedules the
-    /// objects of `files` for deletion. False (and `new`'s object deleted) when the catalog no
+    /// objects of `files` for deletion. False (and `new`'s objects deleted) when the catalog no
     /// longer has every one of `files`: retention or a bucket delete got there first.
     pub(super) async fn swap_files(
         &self,
         bucket: Id,
         table_id: Id,
         files: &[ParquetFile],
-        new: NewParquetFile,
+        new: Vec<NewParquetFile>,
     ) -> Result<bool> {
-        let new_path = new.path.clone();
+        let new_paths: Vec<String> = new.iter().map(|f| f.path.clone()).collect();
         let remove: Vec<Id> = files.iter().map(|f| f.id).collect();
-        let added = match self.catalog.replace_parquet_files(&remove, &[new]).await {
+        let added = match self.catalog.replace_parquet_files(&remove, &new).await {
             Ok(added) => added,
             Err(tidemark_catalog::Error::NotFound(_)) => {
-                self.delete_objects(vec![new_path]).await;
+                self.delete_objects(new_paths).await;
                 return Ok(false);
             }
             Err(e) => {
-                self.delete_objects(vec![new_path]).await;
+                self.delete_objects(new_paths).await;
                 return Err(Error::Catalog(e));
             }
         };
@@ -314,7 +364,7 @@ impl Engine {
 pub(super) mod tests {
     use tidemark_catalog::{Id, ParquetFile};
 
-    use super::{merge_runs, CompactConfig};
+    use super::{merge_runs, CompactConfig, Merge};
 
     /// File `n` of `rows` rows (and as many bytes) over `[min, max]`.
     pub(in crate::engine) fn file(n: u64, min: i64, max: i64, rows: i64) -> ParquetFile {
@@ -343,6 +393,18 @@ pub(super) mod tests {
             .collect()
     }
 
+    /// The runs `merge_runs` merges in memory; fails on any other kind.
+    fn in_memory(runs: Vec<(Vec<ParquetFile>, Merge)>) -> Vec<Vec<u64>> {
+        let runs: Vec<Vec<ParquetFile>> = runs
+            .into_iter()
+            .map(|(run, merge)| {
+                assert_eq!(merge, Merge::InMemory);
+                run
+            })
+            .collect();
+        ids(&runs)
+    }
+
     fn cfg() -> CompactConfig {
         CompactConfig {
             min_files: 3,
@@ -355,7 +417,7 @@ pub(super) mod tests {
     #[test]
     fn overlapping_files_merge_even_when_few() {
         let runs = merge_runs(vec![file(1, 0, 10, 5), file(2, 5, 20, 5)], &cfg());
-        assert_eq!(ids(&runs), vec![vec![1, 2]]);
+        assert_eq!(in_memory(runs), vec![vec![1, 2]]);
     }
 
     #[test]
@@ -363,7 +425,7 @@ pub(super) mod tests {
         let two = vec![file(1, 0, 10, 5), file(2, 20, 30, 5)];
         assert!(merge_runs(two, &cfg()).is_empty());
         let three = vec![file(1, 0, 10, 5), file(2, 20, 30, 5), file(3, 40, 50, 5)];
-        assert_eq!(ids(&merge_runs(three, &cfg())), vec![vec![1, 2, 3]]);
+        assert_eq!(in_memory(merge_runs(three, &cfg())), vec![vec![1, 2, 3]]);
     }
 
     #[test]
@@ -377,7 +439,7 @@ pub(super) mod tests {
             file(6, 100, 110, 5),
         ];
         // 1 and 2 are too few on their side of the big file 3; 4..6 merge.
-        assert_eq!(ids(&merge_runs(files, &cfg())), vec![vec![4, 5, 6]]);
+        assert_eq!(in_memory(merge_runs(files, &cfg())), vec![vec![4, 5, 6]]);
     }
 
     #[test]
@@ -387,10 +449,37 @@ pub(super) mod tests {
             .collect();
         // 90 + 90 fits in 250, a third does not: runs of two are too few to merge disjoint files.
         assert!(merge_runs(files, &cfg()).is_empty());
-        let overlapping = vec![file(1, 0, 10, 200), file(2, 5, 20, 100)];
-        assert!(
-            merge_runs(overlapping, &cfg()).is_empty(),
-            "300 rows > max_rows"
-        );
+    }
+
+    #[test]
+    fn overlapping_sets_over_max_rows_are_split_by_the_streamed_merge() {
+        // 1 and 2 overlap with 300 rows: more than one in-memory merge may hold, so they are
+        // merged alone, streamed, into 300 / target_rows files; the small files beside them
+        // still wait for min_files.
+        let files = vec![
+            file(1, 0, 10, 200),
+            file(2, 5, 20, 100),
+            file(3, 30, 40, 5),
+            file(4, 50, 60, 5),
+        ];
+        let runs = merge_runs(files, &cfg());
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].1, Merge::Split(3));
+        assert_eq!(ids(&[runs[0].0.clone()]), vec![vec![1, 2]]);
+        // 251 rows make three files of at most about target_rows, and two at a target of 200.
+        let runs = merge_runs(vec![file(1, 0, 10, 200), file(2, 5, 20, 51)], &cfg());
+        assert_eq!(runs[0].1, Merge::Split(3));
+        let cfg = CompactConfig {
+            target_rows: 200,
+            ..cfg()
+        };
+        let runs = merge_runs(vec![file(1, 0, 10, 200), file(2, 5, 20, 51)], &cfg);
+        assert_eq!(runs[0].1, Merge::Split(2));
+        // A set whose objects are more than a streamed merge holds waits.
+        let cfg = CompactConfig {
+            cold_max_bytes: 299,
+            ..cfg
+        };
+        assert!(merge_runs(vec![file(1, 0, 10, 200), file(2, 5, 20, 100)], &cfg).is_empty());
     }
 }

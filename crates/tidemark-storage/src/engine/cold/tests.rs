@@ -1,7 +1,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, DictionaryArray, Float64Array, Int64Array, RecordBatch, TimestampNanosecondArray,
+    ArrayRef, AsArray, DictionaryArray, Float64Array, Int64Array, RecordBatch,
+    TimestampNanosecondArray,
 };
 use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef, TimeUnit};
 use bytes::Bytes;
@@ -9,7 +10,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::properties::WriterProperties;
 use tidemark_tsbs::Rng;
 
-use super::{cold_runs, merge_sorted};
+use super::{cold_runs, even_cuts, merge_sorted, Merged};
 use crate::dedupe::sort_dedupe;
 use crate::engine::compact::tests::{file, ids};
 use crate::engine::delta_pages::encode;
@@ -125,6 +126,14 @@ fn read_all(file: Vec<u8>) -> (Vec<RecordBatch>, Vec<usize>) {
     (batches, groups)
 }
 
+/// The file of a merge with one output.
+fn one(merged: Merged) -> Vec<u8> {
+    let [output]: [_; 1] = merged.outputs.try_into().unwrap_or_else(|o: Vec<_>| {
+        panic!("{} outputs", o.len());
+    });
+    output.bytes
+}
+
 /// Input files of `rows` (`(schema, series, start)` each, oldest first), encoded, and the
 /// rows that merging them must give (as compaction merges them, in `schema`).
 fn encode_inputs<'a>(
@@ -186,9 +195,9 @@ fn merging_disjoint_files_gives_the_sorted_rows_of_all_of_them() {
         .set_data_page_row_count_limit(64)
         .build();
     let key = vec!["host".to_owned(), "region".to_owned()];
-    let merged = merge_sorted(files, &new, &key, out_props).unwrap();
+    let merged = merge_sorted(files, &new, &key, out_props, &[]).unwrap();
     assert_eq!((merged.rows_in, merged.rows), (1000, 1000));
-    let (batches, groups) = read_all(merged.bytes);
+    let (batches, groups) = read_all(one(merged));
     assert_eq!(groups.iter().sum::<usize>(), 1000);
     assert!(groups.iter().all(|&g| g <= 250), "{groups:?}");
     assert!(groups.len() >= 4, "{groups:?}");
@@ -224,10 +233,10 @@ fn merging_overlapping_files_merges_their_points_as_compaction_does() {
         .set_max_row_group_row_count(Some(250))
         .build();
     let key = vec!["host".to_owned(), "region".to_owned()];
-    let merged = merge_sorted(files, &new, &key, out_props).unwrap();
+    let merged = merge_sorted(files, &new, &key, out_props, &[]).unwrap();
     assert_eq!(merged.rows_in, 1100);
     assert_eq!(merged.rows, expected.num_rows());
-    let (batches, _) = read_all(merged.bytes);
+    let (batches, _) = read_all(one(merged));
     let got = arrow::compute::concat_batches(&new, &batches).unwrap();
     assert_eq!(got, expected);
 }
@@ -240,8 +249,75 @@ fn no_files_merge_to_an_empty_file() {
         &schema,
         &["host".to_owned()],
         WriterProperties::default(),
+        &[],
     )
     .unwrap();
     assert_eq!(merged.rows, 0);
-    assert_eq!(read_all(merged.bytes).1, Vec::<usize>::new());
+    assert_eq!(read_all(one(merged)).1, Vec::<usize>::new());
+}
+
+#[test]
+fn a_merge_with_cuts_writes_each_time_range_as_its_own_sorted_file() {
+    let mut rng = Rng::new(5);
+    let new = table_schema(true);
+    // Overlapping inputs (shared points merge) spanning 0..1490.
+    let inputs = [
+        (&new, vec![("a", Some("eu")), ("b", None), ("d", None)], 0),
+        (&new, vec![("a", Some("eu")), ("c", Some("us"))], 250),
+        (&new, vec![("b", None), ("d", None)], 490),
+    ];
+    let (files, expected) = encode_inputs(&mut rng, &new, inputs);
+    let out_props = writer_properties(&new, IntegerEncoding::PERSIST)
+        .unwrap()
+        .into_builder()
+        .set_max_row_group_row_count(Some(120))
+        .build();
+    let key = vec!["host".to_owned(), "region".to_owned()];
+    // Cuts inside a series' run, between points, and past every row: the last range is empty.
+    let cuts = [255, 700, 5000];
+    let merged = merge_sorted(files, &new, &key, out_props, &cuts).unwrap();
+    assert_eq!(merged.rows_in, 700);
+    assert_eq!(merged.rows, expected.num_rows());
+    assert_eq!(merged.outputs.len(), 4);
+    let times = expected
+        .column(2)
+        .as_primitive::<arrow::datatypes::TimestampNanosecondType>()
+        .clone();
+    let bounds = [i64::MIN, 255, 700, 5000, i64::MAX];
+    for (k, output) in merged.outputs.into_iter().enumerate() {
+        let (lo, hi) = (bounds[k], bounds[k + 1]);
+        let mask: arrow::array::BooleanArray =
+            times.iter().map(|t| t.map(|t| t >= lo && t < hi)).collect();
+        let want = arrow::compute::filter_record_batch(&expected, &mask).unwrap();
+        assert_eq!(output.rows, want.num_rows(), "range {k}");
+        if want.num_rows() == 0 {
+            continue;
+        }
+        let t = want
+            .column(2)
+            .as_primitive::<arrow::datatypes::TimestampNanosecondType>();
+        let (min, max) = (
+            t.values().iter().min().copied(),
+            t.values().iter().max().copied(),
+        );
+        assert_eq!((Some(output.min_time), Some(output.max_time)), (min, max));
+        // The outputs share the merge's row-group budget (120 rows): each cuts a group once
+        // it passes 30, at the end of a series' run.
+        let (batches, groups) = read_all(output.bytes);
+        assert!(groups.len() * 30 >= want.num_rows(), "{groups:?}");
+        let got = arrow::compute::concat_batches(&new, &batches).unwrap();
+        assert_eq!(got, want, "range {k}");
+    }
+}
+
+#[test]
+fn even_cuts_divide_the_range() {
+    assert_eq!(even_cuts(0, 99, 1), Vec::<i64>::new());
+    assert_eq!(even_cuts(0, 99, 4), vec![25, 50, 75]);
+    assert_eq!(even_cuts(10, 12, 5), vec![11, 12]);
+    assert_eq!(
+        even_cuts(i64::MIN, i64::MAX, 2),
+        vec![0],
+        "no overflow at the extremes"
+    );
 }
