@@ -20,7 +20,8 @@
 //! only one file has rows in a round (files of a day that do not overlap: nearly always) they
 //! are written as they are; where several have, they are merged point by point as compaction
 //! merges them (`sort_dedupe`: fields merge, the newest value wins). Row groups are written as
-//! they fill. Memory is the inputs' bytes, about one row group of rows, and the output's bytes.
+//! they fill, the outputs' together. Memory is the inputs' bytes, about one row group of rows,
+//! and the outputs' bytes.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -36,7 +37,7 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 use parquet::file::properties::WriterProperties;
 use tidemark_catalog::{Id, ParquetFile};
 
-use super::compact::{by_day, components, next_level};
+use super::compact::{by_day, components, next_level, object_bytes};
 use super::delta_pages::FileEncoder;
 use super::persist::{writer_properties, IntegerEncoding};
 use super::{Engine, State};
@@ -67,10 +68,7 @@ pub(super) fn cold_runs(files: Vec<ParquetFile>, max_bytes: u64) -> Vec<Vec<Parq
         run.clear();
     };
     for component in components(files) {
-        let bytes: u64 = component
-            .iter()
-            .map(|f| u64::try_from(f.size_bytes).unwrap_or(0))
-            .sum();
+        let bytes = object_bytes(&component);
         if bytes > max_bytes {
             flush(&mut run);
             run_bytes = 0;
@@ -131,8 +129,8 @@ impl Engine {
         out
     }
 
-    /// Rewrites a run of files through the streamed merge, as `outputs` files that divide the
-    /// run's time range evenly; `None` when the table is gone or the catalog no longer has
+    /// Rewrites a run of files through the streamed merge, as up to `outputs` files of about as
+    /// many rows each, cut by time (`row_cuts`); `None` when the table is gone or the catalog no longer has
     /// every file of the run. Returns the rows written.
     pub(super) async fn rewrite_streamed(
         &self,
@@ -158,9 +156,7 @@ impl Engine {
             );
         }
         let expected: i64 = files.iter().map(|f| f.row_count).sum();
-        let min_time = files.iter().map(|f| f.min_time).min().unwrap_or(0);
-        let max_time = files.iter().map(|f| f.max_time).max().unwrap_or(0);
-        let cuts = even_cuts(min_time, max_time, outputs);
+        let cuts = row_cuts(files, outputs);
         let props = writer_properties(&arrow, IntegerEncoding::PERSIST)?;
         let merged =
             tokio::task::spawn_blocking(move || merge_sorted(inputs, &arrow, &key, props, &cuts))
@@ -177,6 +173,13 @@ impl Engine {
                 merged.rows_in, merged.rows
             )));
         }
+        tracing::debug!(
+            files = files.len(),
+            rows = merged.rows,
+            outputs = merged.outputs.len(),
+            peak_pending_rows = merged.peak_pending,
+            "streamed merge"
+        );
         let level = next_level(files);
         let mut new = Vec::with_capacity(merged.outputs.len());
         for output in merged.outputs.into_iter().filter(|o| o.rows > 0) {
@@ -206,16 +209,49 @@ impl Engine {
     }
 }
 
-/// The `outputs - 1` times that divide `min..=max` into `outputs` ranges of equal length (fewer
-/// when the range has fewer nanoseconds than that).
-pub(super) fn even_cuts(min: i64, max: i64, outputs: usize) -> Vec<i64> {
-    let span = i128::from(max) - i128::from(min) + 1;
-    let n = i128::try_from(outputs.max(1)).unwrap_or(i128::MAX);
-    let mut cuts: Vec<i64> = (1..n)
-        .filter_map(|k| i64::try_from(i128::from(min) + span * k / n).ok())
+/// The `outputs - 1` times that divide the rows of `files` into `outputs` parts of about as
+/// many rows each, taking each file's rows as spread evenly over its time range (a late file
+/// reaching far from the others adds its few rows there, not a share of the range). Fewer
+/// cuts when rows share too few times.
+pub(super) fn row_cuts(files: &[ParquetFile], outputs: usize) -> Vec<i64> {
+    // Each file adds `rows / len` rows per nanosecond over `[min, max + 1)`; i128 holds
+    // `i64::MAX + 1`.
+    let spans: Vec<(i128, i128, f64)> = files
+        .iter()
+        .filter(|f| f.row_count > 0 && f.max_time >= f.min_time)
+        .map(|f| {
+            let (lo, hi) = (i128::from(f.min_time), i128::from(f.max_time) + 1);
+            (lo, hi, f.row_count as f64 / (hi - lo) as f64)
+        })
         .collect();
+    let mut bounds: Vec<i128> = spans.iter().flat_map(|&(lo, hi, _)| [lo, hi]).collect();
+    bounds.sort_unstable();
+    bounds.dedup();
+    let total: f64 = files.iter().map(|f| f.row_count.max(0) as f64).sum();
+    let n = outputs.max(1);
+    let mut cuts = Vec::with_capacity(n - 1);
+    let mut before = 0.0;
+    let mut k = 1;
+    for w in bounds.windows(2) {
+        let (lo, hi) = (w[0], w[1]);
+        let density: f64 = spans
+            .iter()
+            .filter(|&&(s, e, _)| s <= lo && hi <= e)
+            .map(|&(_, _, d)| d)
+            .sum();
+        let here = density * (hi - lo) as f64;
+        while k < n && before + here >= total * k as f64 / n as f64 {
+            let want = total * k as f64 / n as f64 - before;
+            let at = lo + ((want / density).ceil() as i128).clamp(1, hi - lo);
+            cuts.extend(i64::try_from(at).ok());
+            k += 1;
+        }
+        before += here;
+    }
+    let first = files.iter().map(|f| f.min_time).min().unwrap_or(i64::MIN);
+    let last = files.iter().map(|f| f.max_time).max().unwrap_or(i64::MAX);
     cuts.dedup();
-    cuts.retain(|&c| c > min);
+    cuts.retain(|&c| c > first && c <= last);
     cuts
 }
 
@@ -226,6 +262,8 @@ struct Merged {
     /// Rows read from the inputs, and rows written: fewer when files shared points.
     rows_in: usize,
     rows: usize,
+    /// The most rows held at once for the outputs' next row groups.
+    peak_pending: usize,
 }
 
 /// One merged file, encoded, with the rows it holds and their times.
@@ -271,11 +309,7 @@ impl Input {
         let Some((batch, _)) = &self.current else {
             return Ok(&[]);
         };
-        batch
-            .column(time)
-            .as_primitive_opt::<TimestampNanosecondType>()
-            .map(|t| t.values().as_ref())
-            .ok_or_else(|| Error::Internal("cold rewrite: time is not a timestamp".to_owned()))
+        times_of(batch, time)
     }
 
     /// Takes rows `at..end` of the current batch, reading the next batch once this one is used.
@@ -295,6 +329,15 @@ impl Input {
         }
         Ok(Some(taken))
     }
+}
+
+/// The times of `batch`, whose column `time` is the time column.
+fn times_of(batch: &RecordBatch, time: usize) -> Result<&[i64]> {
+    batch
+        .column(time)
+        .as_primitive_opt::<TimestampNanosecondType>()
+        .map(|t| t.values().as_ref())
+        .ok_or_else(|| Error::Internal("streamed merge: time is not a timestamp".to_owned()))
 }
 
 /// Reads batches and gives each its series keys.
@@ -345,7 +388,7 @@ fn merge_sorted(
         .collect::<Result<Vec<_>>>()?;
     let time = schema
         .index_of(TIME_COLUMN)
-        .map_err(|_| Error::Internal("cold rewrite: the table has no time column".to_owned()))?;
+        .map_err(|_| Error::Internal("streamed merge: the table has no time column".to_owned()))?;
     let key_names: Vec<&str> = key.iter().map(String::as_str).collect();
     // The order persistence sorts series in: tag values as strings, a missing tag first.
     let fields = key_columns
@@ -381,9 +424,10 @@ fn merge_sorted(
 
     let mut sinks = Vec::with_capacity(cuts.len() + 1);
     for _ in 0..=cuts.len() {
-        sinks.push(Sink::new(schema, props.clone(), cuts.len() + 1)?);
+        sinks.push(Sink::new(schema, props.clone())?);
     }
-    let (mut rows_in, mut rows) = (0usize, 0usize);
+    let group_rows = sinks[0].out.rows_per_group();
+    let (mut rows_in, mut rows, mut pending, mut peak_pending) = (0usize, 0usize, 0usize, 0usize);
     loop {
         // The inputs whose next series sorts first, oldest first.
         let holders: Vec<usize> = {
@@ -425,19 +469,24 @@ fn merge_sorted(
         let run = match parts.len() {
             0 => {
                 return Err(Error::Internal(
-                    "cold rewrite: a merge round took no rows".to_owned(),
+                    "streamed merge: a merge round took no rows".to_owned(),
                 ))
             }
             1 => parts.remove(0),
             _ => sort_dedupe(schema, &key_names, &parts)?,
         };
         rows += run.num_rows();
-        let times = run
-            .column(time)
-            .as_primitive_opt::<TimestampNanosecondType>()
-            .ok_or_else(|| Error::Internal("cold rewrite: time is not a timestamp".to_owned()))?
-            .values()
-            .clone();
+        // The outputs share one budget: each pending slice holds its whole decoded batch, so
+        // an output that fills slowly would otherwise keep many batches alive.
+        if pending > 0 && pending + run.num_rows() > group_rows {
+            for sink in &mut sinks {
+                sink.flush()?;
+            }
+            pending = 0;
+        }
+        pending += run.num_rows();
+        peak_pending = peak_pending.max(pending);
+        let times = times_of(&run, time)?;
         let mut start = 0;
         for (k, sink) in sinks.iter_mut().enumerate() {
             let end = match cuts.get(k) {
@@ -445,7 +494,7 @@ fn merge_sorted(
                 None => times.len(),
             };
             if end > start {
-                sink.push(run.slice(start, end - start), times[start], times[end - 1])?;
+                sink.push(run.slice(start, end - start), times[start], times[end - 1]);
             }
             start = end;
         }
@@ -458,31 +507,24 @@ fn merge_sorted(
         outputs,
         rows_in,
         rows,
+        peak_pending,
     })
 }
 
-/// One output of a merge: its encoder and the series runs waiting to fill a row group.
+/// One output of a merge: its encoder and the series runs waiting for its next row group.
 struct Sink {
     out: FileEncoder<Vec<u8>>,
-    /// Rows per row group: the properties' share for one of the merge's outputs, so that
-    /// a merge holds about one row group of rows whatever the number of outputs.
-    group_rows: usize,
     pending: Vec<RecordBatch>,
-    pending_rows: usize,
     rows: usize,
     min_time: i64,
     max_time: i64,
 }
 
 impl Sink {
-    fn new(schema: &SchemaRef, props: WriterProperties, outputs: usize) -> Result<Self> {
-        let out = FileEncoder::new(Arc::clone(schema), props, Vec::new())?;
-        let group_rows = (out.rows_per_group() / outputs).max(1);
+    fn new(schema: &SchemaRef, props: WriterProperties) -> Result<Self> {
         Ok(Self {
-            out,
-            group_rows,
+            out: FileEncoder::new(Arc::clone(schema), props, Vec::new())?,
             pending: Vec::new(),
-            pending_rows: 0,
             rows: 0,
             min_time: i64::MAX,
             max_time: i64::MIN,
@@ -490,21 +532,20 @@ impl Sink {
     }
 
     /// Adds a series run whose times go from `first` to `last`.
-    fn push(&mut self, run: RecordBatch, first: i64, last: i64) -> Result<()> {
-        if self.pending_rows > 0 && self.pending_rows + run.num_rows() > self.group_rows {
-            write_group(&mut self.pending, &mut self.out)?;
-            self.pending_rows = 0;
-        }
-        self.pending_rows += run.num_rows();
+    fn push(&mut self, run: RecordBatch, first: i64, last: i64) {
         self.rows += run.num_rows();
         self.min_time = self.min_time.min(first);
         self.max_time = self.max_time.max(last);
         self.pending.push(run);
-        Ok(())
+    }
+
+    /// Writes the pending runs as a row group.
+    fn flush(&mut self) -> Result<()> {
+        write_group(&mut self.pending, &mut self.out)
     }
 
     fn finish(mut self) -> Result<Output> {
-        write_group(&mut self.pending, &mut self.out)?;
+        self.flush()?;
         Ok(Output {
             bytes: self.out.finish()?,
             rows: self.rows,

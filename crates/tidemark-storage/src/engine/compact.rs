@@ -36,15 +36,17 @@ pub struct CompactConfig {
     pub min_files: usize,
     /// A file with at least this many rows is big enough; it is merged only to remove overlaps.
     pub target_rows: i64,
-    /// The most rows one merge holds in memory.
+    /// The most rows one in-memory merge holds; an overlapping set of more goes through the
+    /// streamed merge, split by time.
     pub max_rows: i64,
     /// How long a replaced or expired object stays readable before it is deleted.
     pub delete_grace: Duration,
     /// A partition with no buffered rows whose newest file is this old is cold: its files are
     /// rewritten as one.
     pub cold: Duration,
-    /// The most bytes of objects one cold rewrite reads (it holds them, and about as many
-    /// written, in memory); a larger cold partition is rewritten in runs of this size.
+    /// The most bytes of objects one streamed merge reads (it holds them, and about as many
+    /// written, in memory): a larger cold partition is rewritten in runs of this size, and a
+    /// larger overlapping set is not split.
     pub cold_max_bytes: u64,
 }
 
@@ -70,6 +72,27 @@ pub struct CompactReport {
     pub rows_out: usize,
     /// Of `runs`, rewrites of cold partitions.
     pub cold_runs: usize,
+    /// Of `runs`, overlapping sets split by the streamed merge.
+    pub splits: usize,
+}
+
+impl CompactReport {
+    /// Counts a merge of `files` that wrote `rows` (`None`: it did not take place).
+    fn add(&mut self, files: &[ParquetFile], rows: Option<usize>) -> bool {
+        let Some(rows) = rows else { return false };
+        self.runs += 1;
+        self.files_in += files.len();
+        self.rows_out += rows;
+        true
+    }
+}
+
+/// The total size of `files`' objects.
+pub(super) fn object_bytes(files: &[ParquetFile]) -> u64 {
+    files
+        .iter()
+        .map(|f| u64::try_from(f.size_bytes).unwrap_or(0))
+        .sum()
 }
 
 /// Files connected by overlapping time ranges, in time order.
@@ -122,63 +145,60 @@ enum Merge {
     Split(usize),
 }
 
+/// The most files one split writes: the outputs share the merge's row-group budget, so more
+/// would make their row groups small.
+const MAX_SPLIT_OUTPUTS: i64 = 16;
+
 /// The runs of one partition's files worth merging now (see the module doc).
 fn merge_runs(files: Vec<ParquetFile>, cfg: &CompactConfig) -> Vec<(Vec<ParquetFile>, Merge)> {
     let mut out = Vec::new();
     let mut run: Vec<ParquetFile> = Vec::new();
     let mut run_rows = 0i64;
     let mut run_overlaps = false;
-    let flush = |out: &mut Vec<_>, run: &mut Vec<ParquetFile>, overlaps: bool| {
-        if run.len() >= 2 && (overlaps || run.len() >= cfg.min_files) {
-            out.push((std::mem::take(run), Merge::InMemory));
-        }
-        run.clear();
-    };
+    let flush =
+        |out: &mut Vec<_>, run: &mut Vec<ParquetFile>, rows: &mut i64, overlaps: &mut bool| {
+            if run.len() >= 2 && (*overlaps || run.len() >= cfg.min_files) {
+                out.push((std::mem::take(run), Merge::InMemory));
+            }
+            run.clear();
+            *rows = 0;
+            *overlaps = false;
+        };
     for component in components(files) {
         let rows: i64 = component.iter().map(|f| f.row_count).sum();
         let overlaps = component.len() > 1;
         if overlaps && rows > cfg.max_rows {
-            flush(&mut out, &mut run, run_overlaps);
-            run_rows = 0;
-            run_overlaps = false;
-            let bytes: u64 = component
-                .iter()
-                .map(|f| u64::try_from(f.size_bytes).unwrap_or(0))
-                .sum();
-            // The streamed merge holds its inputs' objects: a larger set waits (as a cold
-            // rewrite does).
-            if bytes <= cfg.cold_max_bytes {
+            flush(&mut out, &mut run, &mut run_rows, &mut run_overlaps);
+            // The streamed merge holds its inputs' objects: a set of more bytes waits. A late
+            // write into a day the cold rewrite already joined is split too, and the day joined
+            // again once cold: two rewrites where waiting would take one, but no hours-long
+            // wait with the direct path off when the day is still taking writes.
+            if object_bytes(&component) <= cfg.cold_max_bytes {
                 let target = cfg.target_rows.max(1);
-                let outputs = ((rows + target - 1) / target).max(2);
-                out.push((
-                    component,
-                    Merge::Split(usize::try_from(outputs).unwrap_or(2)),
-                ));
+                let outputs = ((rows + target - 1) / target).clamp(2, MAX_SPLIT_OUTPUTS);
+                let outputs = usize::try_from(outputs).unwrap_or(2);
+                out.push((component, Merge::Split(outputs)));
             }
             continue;
         }
         let mergeable = rows <= cfg.max_rows && (overlaps || rows < cfg.target_rows);
         if !mergeable {
-            flush(&mut out, &mut run, run_overlaps);
-            run_rows = 0;
-            run_overlaps = false;
+            flush(&mut out, &mut run, &mut run_rows, &mut run_overlaps);
             continue;
         }
         if run_rows + rows > cfg.max_rows {
-            flush(&mut out, &mut run, run_overlaps);
-            run_rows = 0;
-            run_overlaps = false;
+            flush(&mut out, &mut run, &mut run_rows, &mut run_overlaps);
         }
         run_rows += rows;
         run_overlaps |= overlaps;
         run.extend(component);
     }
-    flush(&mut out, &mut run, run_overlaps);
+    flush(&mut out, &mut run, &mut run_rows, &mut run_overlaps);
     out
 }
 
 impl Engine {
-    /// Runs worth merging now: (bucket, table, day, files oldest first).
+    /// Runs worth merging now: (bucket, table, day, files oldest first, how).
     fn compaction_candidates(&self) -> Vec<(Id, Id, i32, Vec<ParquetFile>, Merge)> {
         let cfg = self.config.compact;
         let state = self.state();
@@ -199,48 +219,53 @@ impl Engine {
         let _one = self.persisting.lock().await;
         let mut report = CompactReport::default();
         for (bucket, table_id, day, files, merge) in self.compaction_candidates() {
-            if let Merge::Split(outputs) = merge {
-                if let Some(rows) = self
-                    .rewrite_streamed(bucket, table_id, day, &files, outputs)
-                    .await?
-                {
-                    report.runs += 1;
-                    report.files_in += files.len();
-                    report.rows_out += rows;
+            let rows = match merge {
+                Merge::InMemory => self.merge_in_memory(bucket, table_id, day, &files).await?,
+                Merge::Split(outputs) => {
+                    self.rewrite_streamed(bucket, table_id, day, &files, outputs)
+                        .await?
                 }
-                continue;
-            }
-            let Some(schema) = self.schema_by_id(bucket, table_id) else {
-                continue;
             };
-            let arrow = Arc::clone(schema.arrow_schema());
-            let mut batches = Vec::new();
-            for f in &files {
-                batches.extend(read_parquet(&self.store, &f.path, &arrow).await?);
+            if report.add(&files, rows) && merge != Merge::InMemory {
+                report.splits += 1;
             }
-            let merged = sort_dedupe(&arrow, &schema.sort_key(), &batches)?;
-            let new = self
-                .upload(bucket, table_id, day, &merged, next_level(&files))
-                .await?;
-            if !self.swap_files(bucket, table_id, &files, vec![new]).await? {
-                continue;
-            }
-            report.runs += 1;
-            report.files_in += files.len();
-            report.rows_out += merged.num_rows();
         }
         for (bucket, table_id, day, files) in self.cold_candidates(super::now_nanos()) {
-            if let Some(rows) = self
+            let rows = self
                 .rewrite_streamed(bucket, table_id, day, &files, 1)
-                .await?
-            {
-                report.runs += 1;
+                .await?;
+            if report.add(&files, rows) {
                 report.cold_runs += 1;
-                report.files_in += files.len();
-                report.rows_out += rows;
             }
         }
         Ok(report)
+    }
+
+    /// Merges `files` in memory into one file; `None` when the table is gone or the catalog no
+    /// longer has every one of them. Returns the rows written.
+    async fn merge_in_memory(
+        &self,
+        bucket: Id,
+        table_id: Id,
+        day: i32,
+        files: &[ParquetFile],
+    ) -> Result<Option<usize>> {
+        let Some(schema) = self.schema_by_id(bucket, table_id) else {
+            return Ok(None);
+        };
+        let arrow = Arc::clone(schema.arrow_schema());
+        let mut batches = Vec::new();
+        for f in files {
+            batches.extend(read_parquet(&self.store, &f.path, &arrow).await?);
+        }
+        let merged = sort_dedupe(&arrow, &schema.sort_key(), &batches)?;
+        let new = self
+            .upload(bucket, table_id, day, &merged, next_level(files))
+            .await?;
+        Ok(self
+            .swap_files(bucket, table_id, files, vec![new])
+            .await?
+            .then_some(merged.num_rows()))
     }
 
     /// Merge runs due now, counting cold partitions' as due whatever their age: work the
@@ -466,6 +491,26 @@ pub(super) mod tests {
         assert_eq!(runs.len(), 1);
         assert_eq!(runs[0].1, Merge::Split(3));
         assert_eq!(ids(&[runs[0].0.clone()]), vec![vec![1, 2]]);
+        // A run of min_files small files before the set is merged on its own.
+        let files = vec![
+            file(1, 0, 10, 5),
+            file(2, 20, 30, 5),
+            file(3, 40, 50, 5),
+            file(4, 60, 70, 200),
+            file(5, 65, 80, 100),
+        ];
+        let runs = merge_runs(files, &cfg());
+        let kinds: Vec<Merge> = runs.iter().map(|(_, m)| *m).collect();
+        assert_eq!(kinds, vec![Merge::InMemory, Merge::Split(3)]);
+        let files: Vec<Vec<ParquetFile>> = runs.into_iter().map(|(r, _)| r).collect();
+        assert_eq!(ids(&files), vec![vec![1, 2, 3], vec![4, 5]]);
+        // No more outputs than MAX_SPLIT_OUTPUTS, however small target_rows.
+        let tiny = CompactConfig {
+            target_rows: 1,
+            ..cfg()
+        };
+        let runs = merge_runs(vec![file(1, 0, 10, 200), file(2, 5, 20, 100)], &tiny);
+        assert_eq!(runs[0].1, Merge::Split(16));
         // 251 rows make three files of at most about target_rows, and two at a target of 200.
         let runs = merge_runs(vec![file(1, 0, 10, 200), file(2, 5, 20, 51)], &cfg());
         assert_eq!(runs[0].1, Merge::Split(3));

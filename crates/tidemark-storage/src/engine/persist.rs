@@ -429,6 +429,7 @@ impl Engine {
                     Ok(r) if r.runs > 0 => tracing::info!(
                         runs = r.runs,
                         cold_runs = r.cold_runs,
+                        splits = r.splits,
                         files_in = r.files_in,
                         rows = r.rows_out,
                         "compacted"

@@ -10,7 +10,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::properties::WriterProperties;
 use tidemark_tsbs::Rng;
 
-use super::{cold_runs, even_cuts, merge_sorted, Merged};
+use super::{cold_runs, merge_sorted, row_cuts, Merged};
 use crate::dedupe::sort_dedupe;
 use crate::engine::compact::tests::{file, ids};
 use crate::engine::delta_pages::encode;
@@ -277,10 +277,18 @@ fn a_merge_with_cuts_writes_each_time_range_as_its_own_sorted_file() {
     let cuts = [255, 700, 5000];
     let merged = merge_sorted(files, &new, &key, out_props, &cuts).unwrap();
     assert_eq!(merged.rows_in, 700);
+    // The outputs share the 120-row budget: a row group is written in each once the rows
+    // waiting in all of them would pass it (a merged run is at most 3 batches of 64 rows).
+    assert!(
+        merged.peak_pending <= 120 + 3 * 64,
+        "{}",
+        merged.peak_pending
+    );
     assert_eq!(merged.rows, expected.num_rows());
     assert_eq!(merged.outputs.len(), 4);
+    let time = new.index_of("time").unwrap();
     let times = expected
-        .column(2)
+        .column(time)
         .as_primitive::<arrow::datatypes::TimestampNanosecondType>()
         .clone();
     let bounds = [i64::MIN, 255, 700, 5000, i64::MAX];
@@ -294,30 +302,45 @@ fn a_merge_with_cuts_writes_each_time_range_as_its_own_sorted_file() {
             continue;
         }
         let t = want
-            .column(2)
+            .column(time)
             .as_primitive::<arrow::datatypes::TimestampNanosecondType>();
         let (min, max) = (
             t.values().iter().min().copied(),
             t.values().iter().max().copied(),
         );
         assert_eq!((Some(output.min_time), Some(output.max_time)), (min, max));
-        // The outputs share the merge's row-group budget (120 rows): each cuts a group once
-        // it passes 30, at the end of a series' run.
-        let (batches, groups) = read_all(output.bytes);
-        assert!(groups.len() * 30 >= want.num_rows(), "{groups:?}");
+        let (batches, _) = read_all(output.bytes);
         let got = arrow::compute::concat_batches(&new, &batches).unwrap();
         assert_eq!(got, want, "range {k}");
     }
 }
 
 #[test]
-fn even_cuts_divide_the_range() {
-    assert_eq!(even_cuts(0, 99, 1), Vec::<i64>::new());
-    assert_eq!(even_cuts(0, 99, 4), vec![25, 50, 75]);
-    assert_eq!(even_cuts(10, 12, 5), vec![11, 12]);
+fn row_cuts_divide_the_rows_not_the_range() {
+    assert_eq!(row_cuts(&[file(1, 0, 99, 100)], 1), Vec::<i64>::new());
+    assert_eq!(row_cuts(&[file(1, 0, 99, 100)], 4), vec![25, 50, 75]);
+    // A late file reaching far adds its 10 rows out there: the 200 rows of 0..=99 are cut
+    // where they fall, not at the middle of 0..=10,000.
+    let late = [
+        file(1, 0, 99, 100),
+        file(2, 0, 99, 100),
+        file(3, 0, 10_000, 10),
+    ];
+    let cuts = row_cuts(&late, 2);
+    assert_eq!(cuts.len(), 1);
+    assert!((52..=54).contains(&cuts[0]), "{cuts:?}");
+    // Disjoint files with a gap: the cut falls in the second file, after the first's rows.
     assert_eq!(
-        even_cuts(i64::MIN, i64::MAX, 2),
-        vec![0],
-        "no overflow at the extremes"
+        row_cuts(&[file(1, 0, 9, 10), file(2, 100, 129, 30)], 2),
+        vec![110]
+    );
+    // More outputs than times: one cut per time at most, never at the first.
+    assert_eq!(row_cuts(&[file(1, 10, 12, 3)], 5), vec![11, 12]);
+    assert_eq!(row_cuts(&[file(1, 5, 5, 1000)], 3), Vec::<i64>::new());
+    // No overflow at the extremes: the middle of the whole line, within f64's rounding.
+    let cuts = row_cuts(&[file(1, i64::MIN, i64::MAX, 10)], 2);
+    assert!(
+        cuts.len() == 1 && cuts[0].unsigned_abs() < 1 << 20,
+        "{cuts:?}"
     );
 }
