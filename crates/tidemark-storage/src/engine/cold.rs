@@ -34,6 +34,7 @@ use bytes::Bytes;
 use object_store::path::Path as ObjectPath;
 use object_store::ObjectStoreExt;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::ProjectionMask;
 use parquet::file::properties::WriterProperties;
 use tidemark_catalog::{Id, ParquetFile};
 
@@ -130,7 +131,7 @@ impl Engine {
     }
 
     /// Rewrites a run of files through the streamed merge, as up to `outputs` files of about as
-    /// many rows each, cut by time (`row_cuts`); `None` when the table is gone or the catalog no longer has
+    /// many rows each, cut by time (`time_cuts`); `None` when the table is gone or the catalog no longer has
     /// every file of the run. Returns the rows written.
     pub(super) async fn rewrite_streamed(
         &self,
@@ -156,12 +157,19 @@ impl Engine {
             );
         }
         let expected: i64 = files.iter().map(|f| f.row_count).sum();
-        let cuts = row_cuts(files, outputs);
+        let min_time = files.iter().map(|f| f.min_time).min().unwrap_or(0);
+        let max_time = files.iter().map(|f| f.max_time).max().unwrap_or(0);
         let props = writer_properties(&arrow, IntegerEncoding::PERSIST)?;
-        let merged =
-            tokio::task::spawn_blocking(move || merge_sorted(inputs, &arrow, &key, props, &cuts))
-                .await
-                .map_err(|e| Error::Internal(format!("streamed merge task: {e}")))??;
+        let merged = tokio::task::spawn_blocking(move || {
+            let cuts = if outputs > 1 {
+                time_cuts(&inputs, (min_time, max_time), outputs)?
+            } else {
+                Vec::new()
+            };
+            merge_sorted(inputs, &arrow, &key, props, &cuts)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("streamed merge task: {e}")))??;
         let written: usize = merged.outputs.iter().map(|o| o.rows).sum();
         if i64::try_from(merged.rows_in).ok() != Some(expected)
             || merged.rows > merged.rows_in
@@ -209,50 +217,56 @@ impl Engine {
     }
 }
 
-/// The `outputs - 1` times that divide the rows of `files` into `outputs` parts of about as
-/// many rows each, taking each file's rows as spread evenly over its time range (a late file
-/// reaching far from the others adds its few rows there, not a share of the range). Fewer
-/// cuts when rows share too few times.
-pub(super) fn row_cuts(files: &[ParquetFile], outputs: usize) -> Vec<i64> {
-    // Each file adds `rows / len` rows per nanosecond over `[min, max + 1)`; i128 holds
-    // `i64::MAX + 1`.
-    let spans: Vec<(i128, i128, f64)> = files
-        .iter()
-        .filter(|f| f.row_count > 0 && f.max_time >= f.min_time)
-        .map(|f| {
-            let (lo, hi) = (i128::from(f.min_time), i128::from(f.max_time) + 1);
-            (lo, hi, f.row_count as f64 / (hi - lo) as f64)
-        })
-        .collect();
-    let mut bounds: Vec<i128> = spans.iter().flat_map(|&(lo, hi, _)| [lo, hi]).collect();
-    bounds.sort_unstable();
-    bounds.dedup();
-    let total: f64 = files.iter().map(|f| f.row_count.max(0) as f64).sum();
-    let n = outputs.max(1);
-    let mut cuts = Vec::with_capacity(n - 1);
-    let mut before = 0.0;
-    let mut k = 1;
-    for w in bounds.windows(2) {
-        let (lo, hi) = (w[0], w[1]);
-        let density: f64 = spans
+/// Buckets of the histogram `time_cuts` places cuts with: a cut falls within 1/4,096 of the
+/// range of where the rows would divide exactly.
+const CUT_BUCKETS: usize = 4096;
+
+/// The `outputs - 1` times that divide the rows of `files` (Parquet, every time within
+/// `min..=max`) into `outputs` parts of about as many rows each; fewer when rows share too few
+/// times. Counted from the time columns themselves, decoded alone: rows are seldom spread
+/// evenly over a file's range (a late file holds a few rows of the past and many of now).
+pub(super) fn time_cuts(
+    files: &[Bytes],
+    (min, max): (i64, i64),
+    outputs: usize,
+) -> Result<Vec<i64>> {
+    let span = i128::from(max) - i128::from(min) + 1;
+    let buckets = i128::try_from(CUT_BUCKETS).unwrap_or(1);
+    let mut counts = vec![0u64; CUT_BUCKETS];
+    let mut total = 0u64;
+    for bytes in files {
+        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes.clone())?;
+        let time = builder
+            .parquet_schema()
+            .columns()
             .iter()
-            .filter(|&&(s, e, _)| s <= lo && hi <= e)
-            .map(|&(_, _, d)| d)
-            .sum();
-        let here = density * (hi - lo) as f64;
-        while k < n && before + here >= total * k as f64 / n as f64 {
-            let want = total * k as f64 / n as f64 - before;
-            let at = lo + ((want / density).ceil() as i128).clamp(1, hi - lo);
+            .position(|c| c.name() == TIME_COLUMN)
+            .ok_or_else(|| Error::Internal("streamed merge: a file has no time column".into()))?;
+        let mask = ProjectionMask::leaves(builder.parquet_schema(), [time]);
+        for batch in builder.with_projection(mask).build()? {
+            for &t in times_of(&batch?, 0)? {
+                let b = (i128::from(t) - i128::from(min)) * buckets / span;
+                counts[usize::try_from(b.clamp(0, buckets - 1)).unwrap_or(0)] += 1;
+                total += 1;
+            }
+        }
+    }
+    let n = outputs.max(1) as u64;
+    let mut cuts = Vec::with_capacity(outputs.saturating_sub(1));
+    let (mut seen, mut k) = (0u64, 1u64);
+    for (b, &count) in counts.iter().enumerate() {
+        seen += count;
+        // Where the k-th share of the rows is reached: the start of the next bucket.
+        while k < n && seen * n >= total * k {
+            let next = i128::try_from(b + 1).unwrap_or(buckets);
+            let at = i128::from(min) + (span * next + buckets - 1) / buckets;
             cuts.extend(i64::try_from(at).ok());
             k += 1;
         }
-        before += here;
     }
-    let first = files.iter().map(|f| f.min_time).min().unwrap_or(i64::MIN);
-    let last = files.iter().map(|f| f.max_time).max().unwrap_or(i64::MAX);
     cuts.dedup();
-    cuts.retain(|&c| c > first && c <= last);
-    cuts
+    cuts.retain(|&c| c > min && c <= max);
+    Ok(cuts)
 }
 
 /// What one merge wrote: a file per time range, and the rows read and written.

@@ -10,7 +10,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::properties::WriterProperties;
 use tidemark_tsbs::Rng;
 
-use super::{cold_runs, merge_sorted, row_cuts, Merged};
+use super::{cold_runs, merge_sorted, time_cuts, Merged};
 use crate::dedupe::sort_dedupe;
 use crate::engine::compact::tests::{file, ids};
 use crate::engine::delta_pages::encode;
@@ -315,32 +315,44 @@ fn a_merge_with_cuts_writes_each_time_range_as_its_own_sorted_file() {
     }
 }
 
+/// A file of one series at `times`.
+fn times_file(times: Vec<i64>) -> Bytes {
+    let schema = table_schema(false);
+    let n = times.len();
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            tag(vec![Some("a"); n]),
+            tag(vec![None; n]),
+            Arc::new(TimestampNanosecondArray::from(times)),
+            Arc::new(Int64Array::from(vec![1i64; n])),
+        ],
+    )
+    .unwrap();
+    Bytes::from(encode(&batch, WriterProperties::default()).unwrap())
+}
+
 #[test]
-fn row_cuts_divide_the_rows_not_the_range() {
-    assert_eq!(row_cuts(&[file(1, 0, 99, 100)], 1), Vec::<i64>::new());
-    assert_eq!(row_cuts(&[file(1, 0, 99, 100)], 4), vec![25, 50, 75]);
-    // A late file reaching far adds its 10 rows out there: the 200 rows of 0..=99 are cut
-    // where they fall, not at the middle of 0..=10,000.
-    let late = [
-        file(1, 0, 99, 100),
-        file(2, 0, 99, 100),
-        file(3, 0, 10_000, 10),
-    ];
-    let cuts = row_cuts(&late, 2);
-    assert_eq!(cuts.len(), 1);
-    assert!((52..=54).contains(&cuts[0]), "{cuts:?}");
-    // Disjoint files with a gap: the cut falls in the second file, after the first's rows.
-    assert_eq!(
-        row_cuts(&[file(1, 0, 9, 10), file(2, 100, 129, 30)], 2),
-        vec![110]
-    );
+fn time_cuts_divide_the_rows_where_they_are() {
+    let cuts = |files: &[Vec<i64>], outputs| {
+        let bytes: Vec<Bytes> = files.iter().map(|t| times_file(t.clone())).collect();
+        let min = files.iter().flatten().min().copied().unwrap();
+        let max = files.iter().flatten().max().copied().unwrap();
+        time_cuts(&bytes, (min, max), outputs).unwrap()
+    };
+    let hundred: Vec<i64> = (0..100).collect();
+    assert_eq!(cuts(std::slice::from_ref(&hundred), 1), Vec::<i64>::new());
+    assert_eq!(cuts(std::slice::from_ref(&hundred), 4), vec![25, 50, 75]);
+    // A late file: one row at 0 and 9 at the end of 0..=9,999. The other 200 rows are in
+    // 0..=99, so half of the 210 are before 52, not before the middle of the range.
+    let late = vec![0, 9991, 9992, 9993, 9994, 9995, 9996, 9997, 9998, 9999];
+    assert_eq!(cuts(&[hundred.clone(), hundred, late], 2), vec![52]);
+    // Disjoint files with a gap: the cut falls among the second file's rows.
+    let (first, second): (Vec<i64>, Vec<i64>) = ((0..10).collect(), (100..130).collect());
+    assert_eq!(cuts(&[first, second], 2), vec![110]);
     // More outputs than times: one cut per time at most, never at the first.
-    assert_eq!(row_cuts(&[file(1, 10, 12, 3)], 5), vec![11, 12]);
-    assert_eq!(row_cuts(&[file(1, 5, 5, 1000)], 3), Vec::<i64>::new());
-    // No overflow at the extremes: the middle of the whole line, within f64's rounding.
-    let cuts = row_cuts(&[file(1, i64::MIN, i64::MAX, 10)], 2);
-    assert!(
-        cuts.len() == 1 && cuts[0].unsigned_abs() < 1 << 20,
-        "{cuts:?}"
-    );
+    assert_eq!(cuts(&[vec![10, 11, 12]], 5), vec![11, 12]);
+    assert_eq!(cuts(&[vec![5; 1000]], 3), Vec::<i64>::new());
+    // No overflow at the extremes.
+    assert_eq!(cuts(&[vec![i64::MIN, i64::MAX]], 2).len(), 1);
 }
