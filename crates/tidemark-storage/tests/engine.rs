@@ -356,16 +356,17 @@ async fn overlapping_files_too_many_to_merge_in_memory_are_split_at_once_and_joi
     engine.persist().await.unwrap();
     let before = rows(&engine, &f.bucket, "m").await;
 
-    // The streamed merge takes the pair now, into two files that halve 10..=30.
+    // The streamed merge takes the pair now, into two files that halve its 4 rows.
     let report = engine.compact().await.unwrap();
     assert_eq!(
         (
             report.runs,
+            report.splits,
             report.cold_runs,
             report.files_in,
             report.rows_out
         ),
-        (1, 0, 2, 3)
+        (1, 1, 0, 2, 3)
     );
     let mut files = f.catalog.list_parquet_files(f.bucket.id).await.unwrap();
     files.sort_by_key(|f| f.min_time);
@@ -391,7 +392,15 @@ async fn overlapping_files_too_many_to_merge_in_memory_are_split_at_once_and_joi
     };
     let engine = open_with(&f, cold).await;
     let report = engine.compact().await.unwrap();
-    assert_eq!((report.runs, report.cold_runs, report.rows_out), (1, 1, 3));
+    assert_eq!(
+        (
+            report.runs,
+            report.splits,
+            report.cold_runs,
+            report.rows_out
+        ),
+        (1, 0, 1, 3)
+    );
     let files = f.catalog.list_parquet_files(f.bucket.id).await.unwrap();
     assert_eq!(files.len(), 1);
     assert_eq!(

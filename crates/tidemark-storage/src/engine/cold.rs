@@ -2,8 +2,8 @@
 //! [`CompactConfig::cold`](super::CompactConfig), its files are rewritten as one, as InfluxDB
 //! fully compacts a shard that went cold.
 //!
-//! Persistence and the in-memory compaction leave a day in files of at most about two million
-//! rows (memory bounds them), so at a thousand series each file holds under two thousand rows
+//! Persistence and compaction leave a day in files of at most about two million rows (memory
+//! bounds them; a split's are about one million), so at a thousand series each file holds under two thousand rows
 //! of a series. Every series change costs the delta pages of each integer column a wide
 //! miniblock, and one file per day has the fewest: on a 1,000-host TSBS day, five files take
 //! 0.314 bytes per value and one 0.296 (BENCHMARKS.md).
@@ -131,8 +131,8 @@ impl Engine {
     }
 
     /// Rewrites a run of files through the streamed merge, as up to `outputs` files of about as
-    /// many rows each, cut by time (`time_cuts`); `None` when the table is gone or the catalog no longer has
-    /// every file of the run. Returns the rows written.
+    /// many rows each, cut by time (`time_cuts`); `None` when the table is gone or the catalog
+    /// no longer has every file of the run. Returns the rows written.
     pub(super) async fn rewrite_streamed(
         &self,
         bucket: Id,
@@ -219,6 +219,8 @@ impl Engine {
 
 /// Buckets of the histogram `time_cuts` places cuts with: a cut falls within 1/4,096 of the
 /// range of where the rows would divide exactly.
+/// Rows within one bucket are never cut apart, so a set whose rows crowd into a few buckets
+/// gets fewer, larger outputs.
 const CUT_BUCKETS: usize = 4096;
 
 /// The `outputs - 1` times that divide the rows of `files` (Parquet, every time within
@@ -231,7 +233,7 @@ pub(super) fn time_cuts(
     outputs: usize,
 ) -> Result<Vec<i64>> {
     let span = i128::from(max) - i128::from(min) + 1;
-    let buckets = i128::try_from(CUT_BUCKETS).unwrap_or(1);
+    let buckets = CUT_BUCKETS as i128;
     let mut counts = vec![0u64; CUT_BUCKETS];
     let mut total = 0u64;
     for bytes in files {

@@ -10,10 +10,12 @@
 //! `target_rows` or more is left alone: a partition ends up with about rows / `target_rows`
 //! files however long the server runs, and memory stays bounded however large a day grows.
 //! An overlapping set of more than `max_rows` rows (late writes into a busy day chain files
-//! into one) goes through the streamed merge of `cold.rs` at once, into files that divide its
-//! time range, each about `target_rows`: a later late write then overlaps one of them, which
-//! merges in memory again, so the day neither waits to go cold to lose its overlaps nor
-//! rewrites all of itself for each late write.
+//! into one) goes through the streamed merge of `cold.rs` at once, into files cut by time, each
+//! about `target_rows`, so the day does not wait to go cold to lose its overlaps. A later
+//! persisted file overlaps only the pieces its times reach: rows a few seconds late touch the
+//! last piece, which merges in memory; rows hours late (persistence writes them in the same
+//! file as the current ones) make a set that is split again, one rewrite of up to
+//! `cold_max_bytes` per persistence that holds them.
 //! Replaced objects are deleted after a grace period, so that a query that listed them before
 //! the swap can still read them. A partition that has gone cold is then rewritten as one file,
 //! streamed (`cold.rs`).
@@ -140,8 +142,7 @@ enum Merge {
     /// Read whole, sorted and written as one file: at most `max_rows` rows.
     InMemory,
     /// An overlapping set of more than `max_rows` rows, through the streamed merge of
-    /// `cold.rs`, into this many files that divide its time range: each about `target_rows`,
-    /// so that a late write overlapping one of them later merges in memory again.
+    /// `cold.rs`, into at most this many files cut by time, each about `target_rows`.
     Split(usize),
 }
 
