@@ -301,6 +301,34 @@ async fn compaction_merges_a_partitions_files_and_keeps_results_identical() {
 }
 
 #[tokio::test]
+async fn a_merge_that_fails_does_not_stop_the_other_partitions() {
+    let f = fixture(SchemaType::Implicit).await;
+    let engine = open(&f).await;
+    // An overlapping pair in each of two tables.
+    for body in ["m,t=x v=1 10\nn,t=x v=1 10", "m,t=x v=2 10\nn,t=x v=2 10"] {
+        write(&engine, &f.bucket, body).await;
+        engine.persist().await.unwrap();
+    }
+    let files = f.catalog.list_parquet_files(f.bucket.id).await.unwrap();
+    assert_eq!(files.len(), 4);
+    // m's objects are gone: its merge fails, n's goes on.
+    let m = engine.table_files(f.bucket.id, "m", i64::MIN, i64::MAX);
+    let m_ids: Vec<_> = m.unwrap().unwrap().files.iter().map(|f| f.id).collect();
+    for file in files.iter().filter(|file| m_ids.contains(&file.id)) {
+        std::fs::remove_file(f.dir.join("objects").join(&file.path)).unwrap();
+    }
+    let report = engine.compact().await.unwrap();
+    assert_eq!(
+        (report.runs, report.failed, report.files_in, report.rows_out),
+        (1, 1, 2, 1)
+    );
+    let files = f.catalog.list_parquet_files(f.bucket.id).await.unwrap();
+    assert_eq!(files.len(), 3, "m's pair is left as it was, n's merged");
+    // m's pair is still to merge: now, and as a cold rewrite once the day is quiet.
+    assert_eq!(engine.pending_compactions(), 2);
+}
+
+#[tokio::test]
 async fn a_cold_partition_is_rewritten_as_one_file() {
     let f = fixture(SchemaType::Implicit).await;
     let cold = |c: &mut EngineConfig| c.compact.cold = Duration::ZERO;

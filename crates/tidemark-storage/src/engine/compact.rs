@@ -76,6 +76,8 @@ pub struct CompactReport {
     pub cold_runs: usize,
     /// Of `runs`, overlapping sets split by the streamed merge.
     pub splits: usize,
+    /// Merges that failed (each logged); the others went on.
+    pub failed: usize,
 }
 
 impl CompactReport {
@@ -86,6 +88,13 @@ impl CompactReport {
         self.files_in += files.len();
         self.rows_out += rows;
         true
+    }
+
+    /// Counts and logs a merge that failed: one partition's broken object must not stop every
+    /// other partition's compaction.
+    fn fail(&mut self, (bucket, table, day): (Id, Id, i32), error: &Error) {
+        self.failed += 1;
+        tracing::error!(%bucket, %table, day, %error, "a merge failed; it is retried next round");
     }
 }
 
@@ -221,22 +230,32 @@ impl Engine {
         let mut report = CompactReport::default();
         for (bucket, table_id, day, files, merge) in self.compaction_candidates() {
             let rows = match merge {
-                Merge::InMemory => self.merge_in_memory(bucket, table_id, day, &files).await?,
+                Merge::InMemory => self.merge_in_memory(bucket, table_id, day, &files).await,
                 Merge::Split(outputs) => {
                     self.rewrite_streamed(bucket, table_id, day, &files, outputs)
-                        .await?
+                        .await
                 }
             };
-            if report.add(&files, rows) && merge != Merge::InMemory {
-                report.splits += 1;
+            match rows {
+                Ok(rows) => {
+                    if report.add(&files, rows) && merge != Merge::InMemory {
+                        report.splits += 1;
+                    }
+                }
+                Err(e) => report.fail((bucket, table_id, day), &e),
             }
         }
         for (bucket, table_id, day, files) in self.cold_candidates(super::now_nanos()) {
-            let rows = self
+            match self
                 .rewrite_streamed(bucket, table_id, day, &files, 1)
-                .await?;
-            if report.add(&files, rows) {
-                report.cold_runs += 1;
+                .await
+            {
+                Ok(rows) => {
+                    if report.add(&files, rows) {
+                        report.cold_runs += 1;
+                    }
+                }
+                Err(e) => report.fail((bucket, table_id, day), &e),
             }
         }
         Ok(report)

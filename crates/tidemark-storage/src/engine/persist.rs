@@ -430,6 +430,7 @@ impl Engine {
                         runs = r.runs,
                         cold_runs = r.cold_runs,
                         splits = r.splits,
+                        failed = r.failed,
                         files_in = r.files_in,
                         rows = r.rows_out,
                         "compacted"
