@@ -3,10 +3,10 @@
 //! fully compacts a shard that went cold.
 //!
 //! Persistence and compaction leave a day in files of at most about two million rows (memory
-//! bounds them; a split's are about one million), so at a thousand series each file holds under two thousand rows
-//! of a series. Every series change costs the delta pages of each integer column a wide
-//! miniblock, and one file per day has the fewest: on a 1,000-host TSBS day, five files take
-//! 0.314 bytes per value and one 0.296 (BENCHMARKS.md).
+//! bounds them; a split's are about one million), so at a thousand series each file holds
+//! under two thousand rows of a series. Every series change costs the delta pages of each
+//! integer column a wide miniblock, and one file per day has the fewest: on a 1,000-host TSBS
+//! day, five files take 0.314 bytes per value and one 0.296 (BENCHMARKS.md).
 //!
 //! Overlapping files are rewritten too (the direct read path, which needs every point in one
 //! file, is off for a day that has them): runs always take such a set whole (`cold_runs`).
@@ -555,9 +555,18 @@ impl Sink {
         self.pending.push(run);
     }
 
-    /// Writes the pending runs as a row group.
+    /// Writes the pending runs as one row group.
     fn flush(&mut self) -> Result<()> {
-        write_group(&mut self.pending, &mut self.out)
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = &self.pending;
+        self.out.write_group(|c| {
+            let parts: Vec<&dyn Array> = pending.iter().map(|b| b.column(c).as_ref()).collect();
+            Ok(arrow::compute::concat(&parts)?)
+        })?;
+        self.pending.clear();
+        Ok(())
     }
 
     fn finish(mut self) -> Result<Output> {
@@ -569,19 +578,6 @@ impl Sink {
             max_time: self.max_time,
         })
     }
-}
-
-/// Writes the series runs in `pending` as one row group, and empties it.
-fn write_group(pending: &mut Vec<RecordBatch>, out: &mut FileEncoder<Vec<u8>>) -> Result<()> {
-    if pending.is_empty() {
-        return Ok(());
-    }
-    out.write_group(|c| {
-        let parts: Vec<&dyn Array> = pending.iter().map(|b| b.column(c).as_ref()).collect();
-        Ok(arrow::compute::concat(&parts)?)
-    })?;
-    pending.clear();
-    Ok(())
 }
 
 #[cfg(test)]

@@ -159,26 +159,28 @@ enum Merge {
 /// would make their row groups small.
 const MAX_SPLIT_OUTPUTS: i64 = 16;
 
+/// Adjacent components gathering into one in-memory merge.
+#[derive(Default)]
+struct Gathering {
+    files: Vec<ParquetFile>,
+    rows: i64,
+    overlaps: bool,
+}
+
 /// The runs of one partition's files worth merging now (see the module doc).
 fn merge_runs(files: Vec<ParquetFile>, cfg: &CompactConfig) -> Vec<(Vec<ParquetFile>, Merge)> {
     let mut out = Vec::new();
-    let mut run: Vec<ParquetFile> = Vec::new();
-    let mut run_rows = 0i64;
-    let mut run_overlaps = false;
-    let flush =
-        |out: &mut Vec<_>, run: &mut Vec<ParquetFile>, rows: &mut i64, overlaps: &mut bool| {
-            if run.len() >= 2 && (*overlaps || run.len() >= cfg.min_files) {
-                out.push((std::mem::take(run), Merge::InMemory));
-            }
-            run.clear();
-            *rows = 0;
-            *overlaps = false;
-        };
+    let mut run = Gathering::default();
+    let flush = |out: &mut Vec<_>, run: Gathering| {
+        if run.files.len() >= 2 && (run.overlaps || run.files.len() >= cfg.min_files) {
+            out.push((run.files, Merge::InMemory));
+        }
+    };
     for component in components(files) {
         let rows: i64 = component.iter().map(|f| f.row_count).sum();
         let overlaps = component.len() > 1;
         if overlaps && rows > cfg.max_rows {
-            flush(&mut out, &mut run, &mut run_rows, &mut run_overlaps);
+            flush(&mut out, std::mem::take(&mut run));
             // The streamed merge holds its inputs' objects: a set of more bytes waits. A late
             // write into a day the cold rewrite already joined is split too, and the day joined
             // again once cold: two rewrites where waiting would take one, but no hours-long
@@ -193,17 +195,17 @@ fn merge_runs(files: Vec<ParquetFile>, cfg: &CompactConfig) -> Vec<(Vec<ParquetF
         }
         let mergeable = rows <= cfg.max_rows && (overlaps || rows < cfg.target_rows);
         if !mergeable {
-            flush(&mut out, &mut run, &mut run_rows, &mut run_overlaps);
+            flush(&mut out, std::mem::take(&mut run));
             continue;
         }
-        if run_rows + rows > cfg.max_rows {
-            flush(&mut out, &mut run, &mut run_rows, &mut run_overlaps);
+        if run.rows + rows > cfg.max_rows {
+            flush(&mut out, std::mem::take(&mut run));
         }
-        run_rows += rows;
-        run_overlaps |= overlaps;
-        run.extend(component);
+        run.rows += rows;
+        run.overlaps |= overlaps;
+        run.files.extend(component);
     }
-    flush(&mut out, &mut run, &mut run_rows, &mut run_overlaps);
+    flush(&mut out, run);
     out
 }
 
